@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages cdlens needs to build, run and test, if any are missing.
+# Idempotent: does nothing (and needs no network) when everything is present.
+# Usage: scripts/deps.sh [--test]   (--test adds what only the test suite needs)
+set -euo pipefail
+
+pkgs=(build-essential cmake pkg-config libpq-dev libcjson-dev libcivetweb-dev postgresql
+      postgresql-contrib curl ca-certificates)
+if [ "${1:-}" = "--test" ]; then
+  pkgs+=(libcmocka-dev)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "installing: ${missing[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,222 @@
+/*
+ * sql/db.c: connections and the bounded pool.
+ *
+ * Why a pool with lazy connections: the server must start (and answer /healthz and 503s)
+ * while PostgreSQL is still down, and reconnect by itself once it is back. Each pooled
+ * connection is checked with PQstatus on acquire and reset when bad.
+ *
+ * Pool invariant: `free_list` holds `nfree` connection slots (some may be unconnected);
+ * `outstanding` = size - nfree. db_acquire waits on `cond` while nfree == 0.
+ */
+#include "sql/db_internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/xalloc.h"
+
+struct db_conn {
+	PGconn *pg;
+	char *url;
+};
+
+struct db_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	char *url;
+	struct db_conn **free_list;
+	int nfree, size;
+};
+
+PGconn *db_pg(struct db_conn *conn)
+{
+	return conn->pg;
+}
+
+static bool sqlstate_is(const char *state, const char *prefix)
+{
+	return state && strncmp(state, prefix, strlen(prefix)) == 0;
+}
+
+enum status db_result_error(struct db_conn *conn, const PGresult *res, const char *what,
+			    struct err *err)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn->pg);
+	enum status st = ST_INTERNAL;
+
+	if (PQstatus(conn->pg) != CONNECTION_OK || sqlstate_is(state, "08") ||
+	    sqlstate_is(state, "57P0"))
+		st = ST_UNAVAILABLE;
+	else if (sqlstate_is(state, "23505"))
+		st = ST_CONFLICT;
+	else if (sqlstate_is(state, "22"))
+		st = ST_INVALID;
+	err_set(err, st, "could not %s", what);
+	err_detail(err, "%s%s%.*s", state ? state : "", state ? ": " : "",
+		   (int)strcspn(msg ? msg : "", "\n"), msg ? msg : "");
+	return st;
+}
+
+PGresult *db_query(struct db_conn *conn, const char *sql, int nparams, const char *const *params,
+		   ExecStatusType expect, const char *what, struct err *err)
+{
+	PGresult *res = PQexecParams(conn->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+
+	if (res && PQresultStatus(res) == expect)
+		return res;
+	db_result_error(conn, res, what, err);
+	PQclear(res);
+	return NULL;
+}
+
+static void quiet_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+static enum status open_pg(struct db_conn *conn, struct err *err)
+{
+	PQfinish(conn->pg);
+	conn->pg = PQconnectdb(conn->url);
+	if (PQstatus(conn->pg) == CONNECTION_OK) {
+		PQsetNoticeProcessor(conn->pg, quiet_notice, NULL);
+		return ST_OK;
+	}
+	const char *msg = PQerrorMessage(conn->pg);
+	err_set(err, ST_UNAVAILABLE, "could not connect to the database");
+	err_detail(err, "%.*s", (int)strcspn(msg, "\n"), msg);
+	PQfinish(conn->pg);
+	conn->pg = NULL;
+	return ST_UNAVAILABLE;
+}
+
+struct db_conn *db_connect(const char *url, struct err *err)
+{
+	struct db_conn *conn = xcalloc(1, sizeof *conn);
+
+	conn->url = xstrdup(url);
+	if (open_pg(conn, err) != ST_OK) {
+		db_disconnect(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+void db_disconnect(struct db_conn *conn)
+{
+	if (!conn)
+		return;
+	PQfinish(conn->pg);
+	free(conn->url);
+	free(conn);
+}
+
+bool db_conn_ok(const struct db_conn *conn)
+{
+	return conn->pg && PQstatus(conn->pg) == CONNECTION_OK;
+}
+
+enum status db_conn_ensure(struct db_conn *conn, struct err *err)
+{
+	if (db_conn_ok(conn) && PQtransactionStatus(conn->pg) == PQTRANS_IDLE)
+		return ST_OK;
+	if (conn->pg && PQstatus(conn->pg) == CONNECTION_OK) {
+		/* a transaction left open by a failed caller: roll it back */
+		PGresult *res = PQexec(conn->pg, "ROLLBACK");
+		PQclear(res);
+		if (PQstatus(conn->pg) == CONNECTION_OK)
+			return ST_OK;
+	}
+	log_info("reconnecting to the database");
+	return open_pg(conn, err);
+}
+
+enum status db_exec(struct db_conn *conn, const char *sql, struct err *err)
+{
+	PGresult *res = db_query(conn, sql, 0, NULL, PGRES_COMMAND_OK, "run a statement", err);
+
+	if (!res)
+		return err->status;
+	PQclear(res);
+	return ST_OK;
+}
+
+struct db_pool *db_pool_new(const char *url, int size)
+{
+	struct db_pool *pool = xcalloc(1, sizeof *pool);
+
+	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->cond, NULL);
+	pool->url = xstrdup(url);
+	pool->size = pool->nfree = size;
+	pool->free_list = xcalloc((size_t)size, sizeof *pool->free_list);
+	for (int i = 0; i < size; i++) {
+		pool->free_list[i] = xcalloc(1, sizeof **pool->free_list);
+		pool->free_list[i]->url = xstrdup(url);
+	}
+	return pool;
+}
+
+void db_pool_free(struct db_pool *pool)
+{
+	if (!pool)
+		return;
+	for (int i = 0; i < pool->nfree; i++)
+		db_disconnect(pool->free_list[i]);
+	free(pool->free_list);
+	free(pool->url);
+	pthread_cond_destroy(&pool->cond);
+	pthread_mutex_destroy(&pool->lock);
+	free(pool);
+}
+
+static struct db_conn *pool_take(struct db_pool *pool, int timeout_ms)
+{
+	struct timespec deadline;
+	struct db_conn *conn = NULL;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000)
+		deadline.tv_sec++, deadline.tv_nsec -= 1000000000;
+	pthread_mutex_lock(&pool->lock);
+	while (pool->nfree == 0)
+		if (pthread_cond_timedwait(&pool->cond, &pool->lock, &deadline) == ETIMEDOUT)
+			break;
+	if (pool->nfree > 0)
+		conn = pool->free_list[--pool->nfree];
+	pthread_mutex_unlock(&pool->lock);
+	return conn;
+}
+
+struct db_conn *db_acquire(struct db_pool *pool, int timeout_ms, struct err *err)
+{
+	struct db_conn *conn = pool_take(pool, timeout_ms);
+
+	if (!conn) {
+		err_set(err, ST_UNAVAILABLE, "no database connection free within %d ms", timeout_ms);
+		return NULL;
+	}
+	if (db_conn_ensure(conn, err) != ST_OK) {
+		db_release(pool, conn);
+		return NULL;
+	}
+	return conn;
+}
+
+void db_release(struct db_pool *pool, struct db_conn *conn)
+{
+	if (!conn)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	pool->free_list[pool->nfree++] = conn;
+	pthread_cond_signal(&pool->cond);
+	pthread_mutex_unlock(&pool->lock);
+}

@@ -1,0 +1,20 @@
+#ifndef SQL_DB_INTERNAL_H
+#define SQL_DB_INTERNAL_H
+/* For the .c files of sql/ only: the libpq handle behind a db_conn, and SQLSTATE -> status mapping. */
+#include <libpq-fe.h>
+
+#include "sql/db.h"
+
+PGconn *db_pg(struct db_conn *conn);
+/*
+ * Turn a failed result (or NULL) into a status and message: connection loss, class 08 and
+ * 57P0x -> ST_UNAVAILABLE; 23505 -> ST_CONFLICT; class 22 -> ST_INVALID; else ST_INTERNAL.
+ * Does not PQclear(res).
+ */
+enum status db_result_error(struct db_conn *conn, const PGresult *res, const char *what,
+			    struct err *err);
+/* Run a parameterised statement expecting `expect`; on failure clears res and returns NULL. */
+PGresult *db_query(struct db_conn *conn, const char *sql, int nparams, const char *const *params,
+		   ExecStatusType expect, const char *what, struct err *err);
+
+#endif

@@ -1,0 +1,29 @@
+#ifndef TESTS_SUPPORT_SERVER_H
+#define TESTS_SUPPORT_SERVER_H
+/*
+ * Run the real cdlens binary (CDLENS_BIN) as a child process on a free loopback port.
+ * test_server_start() waits until GET /readyz answers 200 (fails the test after 30 s).
+ * The server's log goes to a file beside the test (printed when start fails).
+ */
+#include <sys/types.h>
+
+struct test_server {
+	pid_t pid;
+	int port;
+	char log_path[256];
+};
+
+/* Start `cdlens serve --database-url URL --listen 127.0.0.1:PORT` plus extra_args
+ * (NULL-terminated, may be NULL). Ingest token: "test:test-secret-1" unless extra_args
+ * set --ingest-tokens or --insecure-no-auth. */
+void test_server_start(struct test_server *s, const char *db_url, const char *const *extra_args);
+/* SIGTERM and wait; returns the exit status (or 128+signal). Fails after 30 s. */
+int test_server_stop(struct test_server *s);
+/* SIGKILL and reap. */
+void test_server_kill(struct test_server *s);
+/* A free TCP port on 127.0.0.1. */
+int test_free_port(void);
+
+#define TEST_TOKEN_HEADER "Authorization: Bearer test-secret-1\r\n"
+
+#endif

@@ -1,0 +1,20 @@
+#ifndef WEB_APP_H
+#define WEB_APP_H
+/*
+ * The process state, owned by main() and passed explicitly to every handler (practice 16):
+ * the read-only config and the shared objects that have their own locks.
+ */
+#include <stdatomic.h>
+
+struct config;
+struct db_pool;
+struct committer;
+
+struct app {
+	const struct config *cfg;
+	struct db_pool *pool;
+	struct committer *committer;
+	atomic_uint_fast64_t rejected[16]; /* ingest requests refused, by enum status */
+};
+
+#endif

@@ -1,0 +1,10 @@
+#ifndef WEB_HANDLERS_H
+#define WEB_HANDLERS_H
+/* Route handlers: each takes the request, replies, and returns the HTTP status sent. */
+struct request;
+
+int api_events_post(struct request *req);   /* web/api_events.c */
+int api_healthz(struct request *req);       /* web/api_health.c */
+int api_readyz(struct request *req);        /* web/api_health.c */
+
+#endif

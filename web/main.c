@@ -1,0 +1,144 @@
+/*
+ * web/main.c: the cdlens binary. main() reads like a table of contents (practice 20);
+ * it is the only place that exits the process on a failure (practice 9).
+ *
+ *   cdlens serve     config -> migrate -> committers + pool -> HTTP -> wait for SIGTERM
+ *                    -> stop HTTP (in-flight requests finish) -> drain committers -> exit 0
+ *   cdlens migrate   config -> apply missing migrations -> exit
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "ingest/committer.h"
+#include "sql/db.h"
+#include "sql/migrate.h"
+#include "web/app.h"
+#include "web/server.h"
+
+__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("cdlens: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void usage(FILE *out)
+{
+	fputs("usage: cdlens <command> [options]\n"
+	      "\n"
+	      "CDEvents ingest, correlation and DORA metrics on PostgreSQL.\n"
+	      "\n"
+	      "commands:\n"
+	      "  serve      apply migrations, then serve the HTTP API (ingest, health)\n"
+	      "  migrate    apply missing database migrations and exit\n"
+	      "  help       show this text (also --help)\n"
+	      "  version    show the version (also --version)\n"
+	      "\n"
+	      "options (flag, environment variable, meaning):\n",
+	      out);
+	config_usage(out);
+}
+
+static void load_config(struct config *cfg, int argc, char **argv, unsigned flags)
+{
+	struct err err = {0};
+
+	if (config_load(cfg, argc, argv, 2, flags, &err) != ST_OK)
+		die("%s", err.msg);
+	log_set_level((enum log_level)log_level_parse(cfg->log_level));
+}
+
+static void migrate_or_die(const struct config *cfg)
+{
+	struct err err = {0};
+	int applied = 0;
+	struct db_conn *conn = db_connect(cfg->database_url, &err);
+
+	if (!conn)
+		die("%s: %s", err.msg, err.detail);
+	if (migrate_run(conn, &applied, &err) != ST_OK)
+		die("could not apply migrations: %s: %s", err.msg, err.detail);
+	db_disconnect(conn);
+	log_info("database schema ready version=%d applied=%d", migrate_latest(), applied);
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+	struct config cfg;
+
+	load_config(&cfg, argc, argv, 0);
+	migrate_or_die(&cfg);
+	config_release(&cfg);
+	return 0;
+}
+
+static void wait_for_signal(const sigset_t *set)
+{
+	int sig = 0;
+
+	sigwait(set, &sig);
+	log_info("signal %d received: stopping (in-flight requests finish first)", sig);
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	struct config cfg;
+	struct app app = {.cfg = &cfg};
+	struct err err = {0};
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread inherits the mask */
+	signal(SIGPIPE, SIG_IGN);
+	load_config(&cfg, argc, argv, CONFIG_NEED_INGEST_AUTH);
+	if (cfg.ntokens == 0)
+		log_warn("INSECURE: --insecure-no-auth is set and no ingest tokens are configured: "
+			 "ANYONE who can reach %s can write events", cfg.listen);
+	migrate_or_die(&cfg);
+	app.pool = db_pool_new(cfg.database_url, (int)cfg.db_pool);
+	app.committer = committer_new(cfg.database_url, (int)cfg.committers,
+				      (size_t)cfg.commit_max_events);
+	struct server *srv = server_start(&app, &err);
+	if (!srv)
+		die("%s", err.msg);
+	log_info("cdlens %s listening on http://%s", CDLENS_VERSION, cfg.listen);
+	wait_for_signal(&set);
+	server_stop(srv);
+	committer_free(app.committer);
+	db_pool_free(app.pool);
+	log_info("stopped");
+	config_release(&cfg);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "help";
+
+	if (!strcmp(cmd, "serve"))
+		return cmd_serve(argc, argv);
+	if (!strcmp(cmd, "migrate"))
+		return cmd_migrate(argc, argv);
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("cdlens %s\n", CDLENS_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	usage(stderr);
+	die("unknown command \"%s\"", cmd);
+}

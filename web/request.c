@@ -1,0 +1,134 @@
+/*
+ * web/request.c: replies and request helpers over civetweb.
+ * Why our own reply functions: every response must carry the same headers (content type,
+ * no-store caching for API data, request id) and errors must share one problem+json shape.
+ */
+#include "web/request.h"
+
+#include <civetweb.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/config.h"
+#include "web/app.h"
+
+int status_http(enum status st)
+{
+	switch (st) {
+	case ST_OK: return 200;
+	case ST_INVALID: return 400;
+	case ST_UNAUTHORIZED: return 401;
+	case ST_NOT_FOUND: return 404;
+	case ST_TOO_LARGE: return 413;
+	case ST_UNSUPPORTED: return 415;
+	case ST_CONFLICT: return 409;
+	case ST_UNAVAILABLE: return 503;
+	case ST_INTERNAL: return 500;
+	}
+	return 500;
+}
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 202: return "Accepted";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	}
+	return "Status";
+}
+
+int reply_with_headers(struct request *req, int status, const char *content_type,
+		       const char *extra_headers, const char *body, size_t len)
+{
+	char length[24];
+
+	snprintf(length, sizeof length, "%zu", len);
+	req->status = status;
+	mg_response_header_start(req->conn, status);
+	mg_response_header_add(req->conn, "Content-Type", content_type, -1);
+	mg_response_header_add(req->conn, "Content-Length", length, -1);
+	mg_response_header_add(req->conn, "Cache-Control", "no-store", -1);
+	mg_response_header_add(req->conn, "X-Content-Type-Options", "nosniff", -1);
+	mg_response_header_add(req->conn, "X-Request-Id", req->id, -1);
+	if (extra_headers)
+		mg_response_header_add_lines(req->conn, extra_headers);
+	mg_response_header_send(req->conn);
+	if (len && strcasecmp(req->method, "HEAD") != 0)
+		mg_write(req->conn, body, len);
+	return status;
+}
+
+int reply_json(struct request *req, int status, const char *json, size_t len)
+{
+	return reply_with_headers(req, status, "application/json", NULL, json, len);
+}
+
+int reply_problem(struct request *req, const struct err *err, int index)
+{
+	int status = status_http(err->status);
+	struct buf b = BUF_INIT(0);
+	char extra[128] = "";
+
+
+	buf_printf(&b, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":",
+		   reason(status), status);
+	buf_json_cstr(&b, err->msg);
+	if (err->pointer[0] || err->status == ST_INVALID) {
+		buf_puts(&b, ",\"pointer\":");
+		buf_json_cstr(&b, err->pointer);
+	}
+	if (index >= 0)
+		buf_printf(&b, ",\"index\":%d", index);
+	if (err->detail[0]) {
+		buf_puts(&b, ",\"hint\":");
+		buf_json_cstr(&b, err->detail);
+	}
+	buf_puts(&b, ",\"instance\":");
+	buf_json_cstr(&b, req->path);
+	buf_printf(&b, ",\"request_id\":\"%s\"}", req->id);
+	if (status == 503)
+		snprintf(extra, sizeof extra, "Retry-After: %ld\r\n", req->app->cfg->retry_after_s);
+	else if (status == 401)
+		snprintf(extra, sizeof extra, "WWW-Authenticate: Bearer realm=\"cdlens\"\r\n");
+	else if (status == 413)
+		snprintf(extra, sizeof extra, "Connection: close\r\n");
+	reply_with_headers(req, status, "application/problem+json", extra, buf_cstr(&b), b.len);
+	buf_release(&b);
+	return status;
+}
+
+const char *request_header(const struct request *req, const char *name)
+{
+	return mg_get_header(req->conn, name);
+}
+
+enum status request_read_body(struct request *req, size_t max)
+{
+	const struct mg_request_info *ri = mg_get_request_info(req->conn);
+	char chunk[16384];
+	int n;
+
+	req->body.max = max;
+	if (ri->content_length > (long long)max)
+		return err_set(&req->err, ST_TOO_LARGE, "request body of %lld bytes exceeds the "
+			       "limit of %zu bytes", ri->content_length, max);
+	while ((n = mg_read(req->conn, chunk, sizeof chunk)) > 0) {
+		buf_append(&req->body, chunk, (size_t)n);
+		if (req->body.overflow)
+			return err_set(&req->err, ST_TOO_LARGE, "request body exceeds the limit of "
+				       "%zu bytes", max);
+	}
+	if (n < 0 || (ri->content_length >= 0 && (long long)req->body.len != ri->content_length))
+		return err_set(&req->err, ST_INVALID, "the request body ended early");
+	return ST_OK;
+}

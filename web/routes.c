@@ -1,0 +1,100 @@
+/*
+ * web/routes.c: the route table and dispatcher.
+ * When you add an endpoint: add a row here, its handler to handlers.h, and document it in
+ * docs/API.md (and the OpenAPI document once it exists).
+ */
+#include "web/routes.h"
+
+#include <civetweb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "web/app.h"
+#include "web/handlers.h"
+#include "web/request.h"
+
+struct route {
+	const char *method, *path;
+	int (*handler)(struct request *req);
+};
+
+static const struct route routes[] = {
+	{"POST", "/api/v1/events", api_events_post},
+	{"POST", "/", api_events_post}, /* Knative-style sinks post to the root */
+	{"GET", "/healthz", api_healthz},
+	{"GET", "/readyz", api_readyz},
+};
+
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+static void request_id(char out[17])
+{
+	static atomic_uint_fast64_t counter;
+	static uint64_t epoch;
+	uint64_t n = atomic_fetch_add(&counter, 1);
+
+	if (!epoch)
+		epoch = (uint64_t)clock_now_us();
+	snprintf(out, 17, "%08x%08x", (unsigned)(epoch & 0xffffffff), (unsigned)(n & 0xffffffff));
+}
+
+static bool method_matches(const char *route_method, const char *method)
+{
+	return strcmp(route_method, method) == 0 ||
+	       (strcmp(method, "HEAD") == 0 && strcmp(route_method, "GET") == 0);
+}
+
+static int not_allowed(struct request *req, const char *allow)
+{
+	char extra[128];
+	const char *body = "{\"type\":\"about:blank\",\"title\":\"Method Not Allowed\","
+			   "\"status\":405}";
+
+	err_set(&req->err, ST_INVALID, "method %s is not allowed on %s", req->method, req->path);
+	snprintf(extra, sizeof extra, "Allow: %s\r\n", allow);
+	return reply_with_headers(req, 405, "application/problem+json", extra, body, strlen(body));
+}
+
+static int route(struct request *req)
+{
+	char allow[64] = "";
+
+	for (size_t i = 0; i < NROUTES; i++) {
+		if (strcmp(routes[i].path, req->path) != 0)
+			continue;
+		if (method_matches(routes[i].method, req->method))
+			return routes[i].handler(req);
+		if (strlen(allow) + strlen(routes[i].method) + 3 < sizeof allow)
+			snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s",
+				 allow[0] ? ", " : "", routes[i].method);
+	}
+	if (allow[0])
+		return not_allowed(req, allow);
+	err_set(&req->err, ST_NOT_FOUND, "no resource at %s", req->path);
+	return reply_problem(req, &req->err, -1);
+}
+
+int routes_dispatch(struct mg_connection *conn, void *cbdata)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	struct request req = {.conn = conn, .app = cbdata, .body = BUF_INIT(0)};
+
+	req.start_us = clock_mono_us();
+	request_id(req.id);
+	req.method = ri->request_method;
+	req.path = ri->local_uri ? ri->local_uri : ri->request_uri;
+	req.query = ri->query_string;
+	int status = route(&req);
+	int64_t us = clock_mono_us() - req.start_us;
+	if (status >= 400)
+		log_info("req=%s %s %s status=%d us=%lld peer=%s msg=\"%s\"", req.id, req.method,
+			 req.path, status, (long long)us, ri->remote_addr, req.err.msg);
+	else
+		log_debug("req=%s %s %s status=%d us=%lld", req.id, req.method, req.path, status,
+			  (long long)us);
+	buf_release(&req.body);
+	return status;
+}

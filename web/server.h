@@ -1,0 +1,17 @@
+#ifndef WEB_SERVER_H
+#define WEB_SERVER_H
+/*
+ * The HTTP server: civetweb started with options from the config, one dispatcher for all
+ * paths. server_stop() stops accepting, lets in-flight handlers finish, and returns.
+ * Threads: call start/stop from main only.
+ */
+#include "core/err.h"
+
+struct app;
+struct server;
+
+/* Errors: ST_INVALID (bad listen address or option: err->msg says which), ST_INTERNAL. */
+struct server *server_start(struct app *app, struct err *err);
+void server_stop(struct server *srv);  /* NULL: no-op */
+
+#endif
