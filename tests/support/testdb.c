@@ -40,12 +40,19 @@ static char *with_database(const char *url, const char *db)
 	return buf_detach(&b, NULL);
 }
 
+static void quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 static PGconn *connect_or_fail(const char *url)
 {
 	PGconn *c = PQconnectdb(url);
 
 	if (PQstatus(c) != CONNECTION_OK)
 		fail_msg("could not connect to %s: %s", url, PQerrorMessage(c));
+	PQsetNoticeProcessor(c, quiet, NULL);
 	return c;
 }
 
