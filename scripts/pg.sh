@@ -4,6 +4,7 @@
 #   scripts/pg.sh start DIR   initdb if needed, start, create database "cdlens"; prints the URL
 #   scripts/pg.sh stop DIR    fast shutdown
 #   scripts/pg.sh url DIR     print the connection URL
+#   scripts/pg.sh restart DIR [SECONDS]  immediate shutdown, SECONDS down (default 1), start
 # initdb refuses to run as root, so as root the server runs as the "postgres" user that
 # Debian's postgresql package creates.
 set -euo pipefail
@@ -53,6 +54,12 @@ stop)
   if [ -f "$data/PG_VERSION" ]; then
     as_owner "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
   fi
+  ;;
+restart)
+  # immediate shutdown (a crash, as far as clients can tell), then start again
+  as_owner "$bindir/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
+  sleep "${3:-1}"
+  as_owner "$bindir/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 start >/dev/null
   ;;
 url) url ;;
 *) echo "usage: pg.sh start|stop|url DIR" >&2; exit 2 ;;

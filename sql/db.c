@@ -49,8 +49,9 @@ enum status db_result_error(struct db_conn *conn, const PGresult *res, const cha
 	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn->pg);
 	enum status st = ST_INTERNAL;
 
-	if (PQstatus(conn->pg) != CONNECTION_OK || sqlstate_is(state, "08") ||
-	    sqlstate_is(state, "57P0"))
+	/* no SQLSTATE: the error was made by libpq itself, i.e. the connection broke */
+	if (!state || PQstatus(conn->pg) != CONNECTION_OK || sqlstate_is(state, "08") ||
+	    sqlstate_is(state, "57P0") || sqlstate_is(state, "53"))
 		st = ST_UNAVAILABLE;
 	else if (sqlstate_is(state, "23505"))
 		st = ST_CONFLICT;
