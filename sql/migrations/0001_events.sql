@@ -23,10 +23,9 @@ CREATE TABLE events (
     CONSTRAINT events_source_id_key UNIQUE (source, id)
 );
 
-CREATE INDEX events_type_ts_idx ON events (subject, predicate, ts);
-CREATE INDEX events_subject_id_idx ON events (subject_id);
-CREATE INDEX events_chain_id_idx ON events (chain_id) WHERE chain_id IS NOT NULL;
-CREATE INDEX events_received_at_idx ON events (received_at);
+-- Deliberately no other indexes: every index costs ingest throughput, and queries read the
+-- derived tables (correlate/), which carry their own. The primary key (seq) is how the
+-- correlator follows new events; (source, id) is the duplicate check.
 
 CREATE FUNCTION events_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
