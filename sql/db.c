@@ -19,9 +19,13 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 
+#define DB_MAX_PREPARED 32
+
 struct db_conn {
 	PGconn *pg;
 	char *url;
+	const char *prepared[DB_MAX_PREPARED]; /* statement texts prepared on this session */
+	int nprepared;
 };
 
 struct db_pool {
@@ -81,9 +85,52 @@ static void quiet_notice(void *arg, const char *message)
 	(void)message;
 }
 
+/* The statement name for `sql` on this session, preparing it on first use; NULL on failure. */
+static const char *prepared_name(struct db_conn *conn, const char *sql, int nparams,
+				 char name[16], const char *what, struct err *err)
+{
+	int i = 0;
+
+	while (i < conn->nprepared && conn->prepared[i] != sql)
+		i++;
+	snprintf(name, 16, "s%d", i);
+	if (i < conn->nprepared)
+		return name;
+	if (i == DB_MAX_PREPARED)
+		return NULL;
+	PGresult *res = PQprepare(conn->pg, name, sql, nparams, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		db_result_error(conn, res, what, err);
+		PQclear(res);
+		return NULL;
+	}
+	PQclear(res);
+	conn->prepared[conn->nprepared++] = sql;
+	return name;
+}
+
+PGresult *db_query_prepared(struct db_conn *conn, const char *sql, int nparams,
+			    const char *const *params, ExecStatusType expect, const char *what,
+			    struct err *err)
+{
+	char name[16];
+
+	if (conn->nprepared == DB_MAX_PREPARED) /* more statements than slots: run unprepared */
+		return db_query(conn, sql, nparams, params, expect, what, err);
+	if (!prepared_name(conn, sql, nparams, name, what, err))
+		return NULL;
+	PGresult *res = PQexecPrepared(conn->pg, name, nparams, params, NULL, NULL, 0);
+	if (res && PQresultStatus(res) == expect)
+		return res;
+	db_result_error(conn, res, what, err);
+	PQclear(res);
+	return NULL;
+}
+
 static enum status open_pg(struct db_conn *conn, struct err *err)
 {
 	PQfinish(conn->pg);
+	conn->nprepared = 0; /* a new session has no prepared statements */
 	conn->pg = PQconnectdb(conn->url);
 	if (PQstatus(conn->pg) == CONNECTION_OK) {
 		PQsetNoticeProcessor(conn->pg, quiet_notice, NULL);

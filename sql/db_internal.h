@@ -17,4 +17,10 @@ enum status db_result_error(struct db_conn *conn, const PGresult *res, const cha
 PGresult *db_query(struct db_conn *conn, const char *sql, int nparams, const char *const *params,
 		   ExecStatusType expect, const char *what, struct err *err);
 
+/* Same as db_query for a statement text with static storage (a `static const char[]`): it is
+ * prepared once per session, on first use, and executed by name afterwards. */
+PGresult *db_query_prepared(struct db_conn *conn, const char *sql, int nparams,
+			    const char *const *params, ExecStatusType expect, const char *what,
+			    struct err *err);
+
 #endif

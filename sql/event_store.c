@@ -85,7 +85,7 @@ enum status event_store_insert(struct db_conn *conn, const struct event *evs, si
 	}
 	buf_putc(&json, ']');
 	const char *params[] = {buf_cstr(&json)};
-	res = db_query(conn, sql, 1, params, PGRES_TUPLES_OK, "store events", err);
+	res = db_query_prepared(conn, sql, 1, params, PGRES_TUPLES_OK, "store events", err);
 	buf_release(&json);
 	if (!res)
 		return err->status;
