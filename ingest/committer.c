@@ -67,7 +67,9 @@ static struct job *take_jobs(struct committer *c)
 	return first;
 }
 
-/* One transaction for the jobs in the list. */
+/* One transaction for the jobs in the list: the group insert is a single statement, so in
+ * autocommit it is its own transaction, committed when the statement returns; no BEGIN and
+ * COMMIT round trips are needed. */
 static enum status write_group(struct db_conn *conn, struct job *jobs, struct err *err)
 {
 	size_t n = 0, pos = 0;
@@ -80,9 +82,7 @@ static enum status write_group(struct db_conn *conn, struct job *jobs, struct er
 	for (struct job *j = jobs; j; j = j->next)
 		for (size_t i = 0; i < j->batch->n; i++)
 			evs[pos++] = j->batch->events[i];
-	if ((st = db_exec(conn, "BEGIN", err)) == ST_OK &&
-	    (st = event_store_insert(conn, evs, n, inserted, err)) == ST_OK)
-		st = db_exec(conn, "COMMIT", err);
+	st = event_store_insert(conn, evs, n, inserted, err);
 	pos = 0;
 	for (struct job *j = jobs; j; j = j->next) {
 		j->accepted = j->duplicates = 0;
@@ -179,6 +179,10 @@ static void *committer_main(void *arg)
 		else
 			set_status(jobs, ST_UNAVAILABLE, &err);
 		bool ok = jobs->status != ST_UNAVAILABLE;
+		if (!ok) { /* libpq may still call a dead session OK: start a fresh one next time */
+			db_disconnect(conn);
+			conn = NULL;
+		}
 		pthread_mutex_lock(&c->lock);
 		c->stats.transactions++;
 		c->stats.failed_transactions += jobs->status != ST_OK;

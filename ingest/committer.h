@@ -9,7 +9,7 @@
  *
  *   request thread                      committer thread
  *   committer_submit() -- enqueue -->   take all queued jobs (<= max events)
- *        wait on job->done              BEGIN; event_store_insert(...); COMMIT
+ *        wait on job->done              event_store_insert(...) (one statement = one txn)
  *        <------- signal -------------  mark each job done with its counts or error
  *
  * Threads: committer_submit() and committer_stats() are thread-safe.

@@ -32,7 +32,7 @@ start)
   mkdir -p "$sock"
   if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir" "$sock"; fi
   if [ ! -f "$data/PG_VERSION" ]; then
-    as_owner "$bindir/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    as_owner "$bindir/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C >/dev/null
     cat >>"$data/postgresql.conf" <<CONF
 listen_addresses = ''
 unix_socket_directories = '$sock'

@@ -1,8 +1,8 @@
 #ifndef SQL_EVENT_STORE_H
 #define SQL_EVENT_STORE_H
 /*
- * Writing raw events. event_store_insert() writes a group of events with ONE statement
- * inside the caller's transaction (the committer's group commit).
+ * Writing raw events. event_store_insert() writes a group of events with ONE statement, so in
+ * autocommit it is a transaction of its own (the committer's group commit).
  * Threads: uses the given connection only.
  */
 #include <stdbool.h>

@@ -112,7 +112,7 @@ int reply_problem(struct request *req, const struct err *err, int index)
 	}
 	if (index >= 0)
 		buf_printf(&b, ",\"index\":%d", index);
-	if (err->detail[0]) {
+	if (err->detail[0] && status < 500) { /* 5xx details are server internals: log only */
 		buf_puts(&b, ",\"hint\":");
 		buf_json_cstr(&b, err->detail);
 	}

@@ -90,8 +90,9 @@ int routes_dispatch(struct mg_connection *conn, void *cbdata)
 	int status = route(&req);
 	int64_t us = clock_mono_us() - req.start_us;
 	if (status >= 400)
-		log_info("req=%s %s %s status=%d us=%lld peer=%s msg=\"%s\"", req.id, req.method,
-			 req.path, status, (long long)us, ri->remote_addr, req.err.msg);
+		log_info("req=%s %s %s status=%d us=%lld peer=%s msg=\"%s\" detail=\"%s\"", req.id,
+			 req.method, req.path, status, (long long)us, ri->remote_addr, req.err.msg,
+			 req.err.detail);
 	else
 		log_debug("req=%s %s %s status=%d us=%lld", req.id, req.method, req.path, status,
 			  (long long)us);

@@ -5,8 +5,8 @@
 
 CREATE TABLE events (
     seq            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    source         text        NOT NULL,
-    id             text        NOT NULL,
+    source         text        COLLATE "C" NOT NULL,  -- "C": ids compare as bytes, which is
+    id             text        COLLATE "C" NOT NULL,  -- both correct and cheapest to index
     type           text        NOT NULL,
     subject        text        NOT NULL,   -- e.g. 'service' (type's subject part)
     predicate      text        NOT NULL,   -- e.g. 'deployed'
