@@ -20,10 +20,11 @@ bool base64_decode(const char *s, size_t len, struct buf *out)
 {
 	unsigned acc = 0;
 	int bits = 0;
+	size_t pad = 0;
 
 	while (len > 0 && s[len - 1] == '=')
-		len--;
-	if (len % 4 == 1)
+		len--, pad++;
+	if (len % 4 == 1 || (pad && (pad > 2 || (len + pad) % 4 != 0)))
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		int v = sextet((unsigned char)s[i]);

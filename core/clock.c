@@ -84,9 +84,12 @@ bool clock_parse_rfc3339(const char *s, size_t len, int64_t *us, int *offset_min
 		return false;
 	if (!parse_tail(s, len, 19, &frac, &off))
 		return false;
-	if (sec == 60) /* a leap second folds onto the next second, as PostgreSQL does */
+	if (sec == 60) /* a leap second is kept inside its minute: 23:59:60 -> 23:59:59.999999 */
 		sec = 59, frac = 999999;
 	int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off * 60;
+	/* the UTC instant must be in 0001-9999 too: the formatter and PostgreSQL rely on it */
+	if (t < days_from_civil(1, 1, 1) * 86400 || t >= days_from_civil(10000, 1, 1) * 86400)
+		return false;
 	if (us)
 		*us = t * 1000000 + frac;
 	if (offset_min)

@@ -69,11 +69,15 @@ static const struct config_field *field_by_flag(const char *name, size_t len)
 	return NULL;
 }
 
+/* Each problem is cut to 511 bytes, so one huge value cannot crowd out the others. */
 static void problem(struct buf *problems, const char *fmt, const char *a, const char *b)
 {
+	char text[512];
+
+	snprintf(text, sizeof text, fmt, a, b);
 	if (problems->len)
 		buf_puts(problems, "; ");
-	buf_printf(problems, fmt, a, b);
+	buf_puts(problems, text);
 }
 
 /* Store `value` into the field; record a problem when it does not parse or is out of range. */
@@ -198,7 +202,7 @@ enum status config_load(struct config *cfg, int argc, char **argv, int first, un
 	apply_flags(cfg, argc, argv, first, &problems);
 	parse_tokens(cfg, &problems);
 	check_combinations(cfg, flags, &problems);
-	if (!problems.len) {
+	if (!problems.len && !problems.overflow) {
 		buf_release(&problems);
 		return ST_OK;
 	}

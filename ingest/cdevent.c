@@ -84,10 +84,11 @@ static bool copy_part(const char *start, size_t n, char *dst, size_t cap)
 
 static bool all_alpha(const char *s, bool allow_tool_prefix)
 {
+	const char *start = s;
 	bool dash = false;
 
 	for (; *s; s++) {
-		if (allow_tool_prefix && *s == '-' && !dash && s[1])
+		if (allow_tool_prefix && *s == '-' && !dash && s[1] && s != start)
 			dash = true;
 		else if (!isalpha((unsigned char)*s) && !(allow_tool_prefix && !dash && isdigit((unsigned char)*s)))
 			return false;
@@ -118,6 +119,15 @@ bool cdevent_split_type(const char *type, char *subject, char *predicate, char *
 	       cdevent_parse_semver(version, &a, &b, &c);
 }
 
+/* Two RFC 3339 strings naming the same instant (offsets and fraction digits aside). */
+static bool same_instant(const char *a, const char *b)
+{
+	int64_t ta, tb;
+
+	return clock_parse_rfc3339(a, strlen(a), &ta, NULL) &&
+	       clock_parse_rfc3339(b, strlen(b), &tb, NULL) && ta == tb;
+}
+
 /* A string member that may be filled from the envelope; returns its value or NULL. */
 static const char *context_string(struct check *c, const cJSON *ctx, const char *name,
 				  const char *fallback, const struct ce_attrs *ce, enum status *st)
@@ -130,7 +140,7 @@ static const char *context_string(struct check *c, const cJSON *ctx, const char 
 		*st = invalid(c, field, "%s must be a non-empty string%s", "");
 		return NULL;
 	}
-	if (v && fallback && strcmp(v->valuestring, fallback) != 0)
+	if (v && fallback && strcmp(v->valuestring, fallback) != 0 && !same_instant(v->valuestring, fallback))
 		log_warn("req=%s cloudevent attribute disagrees with the cdevent field=%s "
 			 "cdevent=\"%.80s\" cloudevent=\"%.80s\"",
 			 ce && ce->req_id ? ce->req_id : "-", name, v->valuestring, fallback);
@@ -279,7 +289,9 @@ static bool kind_ok(const cJSON *v, enum cdev_kind kind)
 	case CDEV_ARRAY: return cJSON_IsArray(v);
 	case CDEV_BOOLEAN: return cJSON_IsBool(v);
 	case CDEV_NUMBER: return cJSON_IsNumber(v);
-	case CDEV_INTEGER: return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble;
+	case CDEV_INTEGER:
+		return cJSON_IsNumber(v) && v->valuedouble > -9e15 && v->valuedouble < 9e15 &&
+		       v->valuedouble == (double)(long long)v->valuedouble;
 	case CDEV_ANY: break;
 	}
 	return true;
@@ -378,7 +390,8 @@ enum status cdevent_extract(const cJSON *root, const struct ce_attrs *ce, const 
 
 	memset(out, 0, sizeof *out);
 	if (!cJSON_IsObject(root)) {
-		invalid(&c, "", "%s: expected a CDEvent JSON object%s", "");
+		err_set(err, ST_INVALID, "%s: expected a CDEvent JSON object", *c.ptr ? c.ptr : "/");
+		err_pointer(err, c.ptr);
 		goto out;
 	}
 	const cJSON *ctx = member(root, "context"), *subj = member(root, "subject");

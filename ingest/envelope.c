@@ -121,6 +121,18 @@ static const char *duplicate_name(const cJSON *obj)
 	return dup;
 }
 
+/* Append "/name" to a JSON pointer, escaping '~' and '/' (RFC 6901). */
+static void pointer_push(struct buf *path, const char *name)
+{
+	buf_putc(path, '/');
+	for (; *name; name++) {
+		if (*name == '~' || *name == '/')
+			buf_puts(path, *name == '~' ? "~0" : "~1");
+		else
+			buf_putc(path, *name);
+	}
+}
+
 /* Duplicate member names anywhere in the tree; fills err with the pointer of the first. */
 static bool has_duplicates(const cJSON *node, struct buf *path, struct err *err)
 {
@@ -128,7 +140,7 @@ static bool has_duplicates(const cJSON *node, struct buf *path, struct err *err)
 	int index = 0;
 
 	if (dup) {
-		buf_printf(path, "/%s", dup);
+		pointer_push(path, dup);
 		err_set(err, ST_INVALID, "duplicate member name at %s", buf_cstr(path));
 		err_pointer(err, buf_cstr(path));
 		return true;
@@ -136,7 +148,7 @@ static bool has_duplicates(const cJSON *node, struct buf *path, struct err *err)
 	for (const cJSON *a = node->child; a; a = a->next, index++) {
 		size_t mark = path->len;
 		if (cJSON_IsObject(node))
-			buf_printf(path, "/%s", a->string);
+			pointer_push(path, a->string);
 		else
 			buf_printf(path, "/%d", index);
 		bool found = a->child != NULL && has_duplicates(a, path, err);

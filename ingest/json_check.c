@@ -148,6 +148,8 @@ static bool string(struct scan *sc)
 	return fail(sc, "unterminated string");
 }
 
+static bool number_token(struct scan *sc);
+
 static size_t digits(struct scan *sc)
 {
 	size_t start = sc->pos;
@@ -157,7 +159,23 @@ static size_t digits(struct scan *sc)
 	return sc->pos - start;
 }
 
+/* Longest number token accepted: jsonb refuses numerics past its own precision limits, and
+ * such a value would otherwise fail the whole group at commit time. */
+#define JSON_CHECK_MAX_NUMBER 512
+
 static bool number(struct scan *sc)
+{
+	size_t token = sc->pos;
+	bool ok = number_token(sc);
+
+	if (ok && sc->pos - token > JSON_CHECK_MAX_NUMBER) {
+		sc->pos = token;
+		return fail(sc, "number too long");
+	}
+	return ok;
+}
+
+static bool number_token(struct scan *sc)
 {
 	if (sc->s[sc->pos] == '-')
 		sc->pos++;

@@ -17,7 +17,7 @@
 /*
  * Check that s[0..len) is exactly one JSON value (surrounding whitespace allowed) with valid
  * UTF-8, no NUL bytes or \u0000 escapes, unpaired surrogates, nesting of at most max_depth, and
- * numbers whose exponent stays within +-1000.
+ * numbers of at most 512 characters whose exponent stays within +-1000.
  * Errors: ST_INVALID, with err->msg naming the byte offset and the problem.
  */
 enum status json_check(const char *s, size_t len, int max_depth, struct err *err);

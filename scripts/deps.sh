@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config libpq-dev libcjson-dev libcivetweb-dev postgresql
       postgresql-contrib curl ca-certificates)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(libcmocka-dev)
+  pkgs+=(libcmocka-dev nodejs npm util-linux)
 fi
 
 missing=()
