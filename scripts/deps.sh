@@ -7,7 +7,11 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config libpq-dev libcjson-dev libcivetweb-dev postgresql
       postgresql-contrib curl ca-certificates)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(libcmocka-dev nodejs npm util-linux)
+  pkgs+=(libcmocka-dev util-linux)
+  # node and npm (for the CloudEvents JS SDK test): Debian's packages unless the machine
+  # already has them from elsewhere (the two conflict)
+  command -v node >/dev/null || pkgs+=(nodejs)
+  command -v npm >/dev/null || pkgs+=(npm)
 fi
 
 missing=()
