@@ -67,16 +67,23 @@ enum status db_result_error(struct db_conn *conn, const PGresult *res, const cha
 	return st;
 }
 
-PGresult *db_query(struct db_conn *conn, const char *sql, int nparams, const char *const *params,
-		   ExecStatusType expect, const char *what, struct err *err)
+/* res when it has the expected status; otherwise err is set, res cleared, NULL returned. */
+static PGresult *expect_result(struct db_conn *conn, PGresult *res, ExecStatusType expect,
+			       const char *what, struct err *err)
 {
-	PGresult *res = PQexecParams(conn->pg, sql, nparams, NULL, params, NULL, NULL, 0);
-
 	if (res && PQresultStatus(res) == expect)
 		return res;
 	db_result_error(conn, res, what, err);
 	PQclear(res);
 	return NULL;
+}
+
+PGresult *db_query(struct db_conn *conn, const char *sql, int nparams, const char *const *params,
+		   ExecStatusType expect, const char *what, struct err *err)
+{
+	PGresult *res = PQexecParams(conn->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+
+	return expect_result(conn, res, expect, what, err);
 }
 
 static void quiet_notice(void *arg, const char *message)
@@ -85,7 +92,8 @@ static void quiet_notice(void *arg, const char *message)
 	(void)message;
 }
 
-/* The statement name for `sql` on this session, preparing it on first use; NULL on failure. */
+/* The statement name for `sql` on this session, preparing it on first use; NULL on failure.
+ * The caller makes sure a slot is free. */
 static const char *prepared_name(struct db_conn *conn, const char *sql, int nparams,
 				 char name[16], const char *what, struct err *err)
 {
@@ -96,14 +104,9 @@ static const char *prepared_name(struct db_conn *conn, const char *sql, int npar
 	snprintf(name, 16, "s%d", i);
 	if (i < conn->nprepared)
 		return name;
-	if (i == DB_MAX_PREPARED)
-		return NULL;
 	PGresult *res = PQprepare(conn->pg, name, sql, nparams, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		db_result_error(conn, res, what, err);
-		PQclear(res);
+	if (!expect_result(conn, res, PGRES_COMMAND_OK, what, err))
 		return NULL;
-	}
 	PQclear(res);
 	conn->prepared[conn->nprepared++] = sql;
 	return name;
@@ -120,11 +123,8 @@ PGresult *db_query_prepared(struct db_conn *conn, const char *sql, int nparams,
 	if (!prepared_name(conn, sql, nparams, name, what, err))
 		return NULL;
 	PGresult *res = PQexecPrepared(conn->pg, name, nparams, params, NULL, NULL, 0);
-	if (res && PQresultStatus(res) == expect)
-		return res;
-	db_result_error(conn, res, what, err);
-	PQclear(res);
-	return NULL;
+
+	return expect_result(conn, res, expect, what, err);
 }
 
 static enum status open_pg(struct db_conn *conn, struct err *err)

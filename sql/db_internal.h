@@ -8,7 +8,8 @@
 PGconn *db_pg(struct db_conn *conn);
 /*
  * Turn a failed result (or NULL) into a status and message: connection loss (no SQLSTATE),
- * class 08, 53 (resources) and 57P0x -> ST_UNAVAILABLE; 23505 -> ST_CONFLICT; class 22 -> ST_INVALID; else ST_INTERNAL.
+ * class 08, 53 (resources) and 57P0x -> ST_UNAVAILABLE; 23505 -> ST_CONFLICT;
+ * class 22 -> ST_INVALID; else ST_INTERNAL.
  * Does not PQclear(res).
  */
 enum status db_result_error(struct db_conn *conn, const PGresult *res, const char *what,

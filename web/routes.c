@@ -32,13 +32,13 @@ static const struct route routes[] = {
 
 static void request_id(char out[17])
 {
-	static atomic_uint_fast64_t counter;
-	static uint64_t epoch;
-	uint64_t n = atomic_fetch_add(&counter, 1);
+	static atomic_uint_fast64_t counter, epoch; /* epoch: set by the first request */
+	uint_fast64_t n = atomic_fetch_add(&counter, 1), zero = 0;
 
-	if (!epoch)
-		epoch = (uint64_t)clock_now_us();
-	snprintf(out, 17, "%08x%08x", (unsigned)(epoch & 0xffffffff), (unsigned)(n & 0xffffffff));
+	if (!atomic_load(&epoch))
+		atomic_compare_exchange_strong(&epoch, &zero, (uint_fast64_t)clock_now_us());
+	snprintf(out, 17, "%08x%08x", (unsigned)(atomic_load(&epoch) & 0xffffffff),
+		 (unsigned)(n & 0xffffffff));
 }
 
 static bool method_matches(const char *route_method, const char *method)
