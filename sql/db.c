@@ -19,7 +19,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 
-#define DB_MAX_PREPARED 32
+#define DB_MAX_PREPARED 64
 
 struct db_conn {
 	PGconn *pg;
@@ -81,7 +81,10 @@ static PGresult *expect_result(struct db_conn *conn, PGresult *res, ExecStatusTy
 PGresult *db_query(struct db_conn *conn, const char *sql, int nparams, const char *const *params,
 		   ExecStatusType expect, const char *what, struct err *err)
 {
-	PGresult *res = PQexecParams(conn->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	/* Without parameters, the simple protocol: it accepts several ;-separated statements
+	 * (one transaction script) and returns the last one's result. */
+	PGresult *res = nparams ? PQexecParams(conn->pg, sql, nparams, NULL, params, NULL, NULL, 0)
+				: PQexec(conn->pg, sql);
 
 	return expect_result(conn, res, expect, what, err);
 }

@@ -14,7 +14,8 @@ PGconn *db_pg(struct db_conn *conn);
  */
 enum status db_result_error(struct db_conn *conn, const PGresult *res, const char *what,
 			    struct err *err);
-/* Run a parameterised statement expecting `expect`; on failure clears res and returns NULL. */
+/* Run a parameterised statement expecting `expect`; on failure clears res and returns NULL.
+ * With nparams == 0 the text may hold several ;-separated statements (the last one's result). */
 PGresult *db_query(struct db_conn *conn, const char *sql, int nparams, const char *const *params,
 		   ExecStatusType expect, const char *what, struct err *err);
 

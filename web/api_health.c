@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "correlate/correlator.h"
 #include "ingest/committer.h"
+#include "sql/correlate_store.h"
 #include "sql/db.h"
 #include "sql/migrate.h"
 #include "web/app.h"
@@ -24,12 +26,17 @@ int api_readyz(struct request *req)
 {
 	struct db_conn *conn = db_acquire(req->app->pool, 1000, &req->err);
 	struct committer_stats stats;
-	char body[256];
+	struct correlator_stats cs;
+	char body[512];
 	int version = 0;
 
 	if (!conn)
 		return reply_problem(req, &req->err, -1);
+	int64_t pending = 0;
+	double lag_s = 0;
 	enum status st = migrate_current(conn, &version, &req->err);
+	if (st == ST_OK && version == migrate_latest())
+		st = correlate_store_pending(conn, &pending, &lag_s, &req->err);
 	db_release(req->app->pool, conn);
 	if (st != ST_OK)
 		return reply_problem(req, &req->err, -1);
@@ -39,8 +46,12 @@ int api_readyz(struct request *req)
 		return reply_problem(req, &req->err, -1);
 	}
 	committer_stats(req->app->committer, &stats);
+	correlator_stats(req->app->correlator, &cs);
 	int n = snprintf(body, sizeof body,
-			 "{\"status\":\"ready\",\"schema_version\":%d,\"queued_events\":%zu}",
-			 version, stats.queued_events);
+			 "{\"status\":\"ready\",\"schema_version\":%d,\"queued_events\":%zu,"
+			 "\"correlation\":{\"pending_events\":%lld,\"lag_seconds\":%.3f,"
+			 "\"correlated_events\":%llu,\"failed_batches\":%llu}}",
+			 version, stats.queued_events, (long long)pending, lag_s,
+			 (unsigned long long)cs.events, (unsigned long long)cs.failed_batches);
 	return reply_json(req, 200, body, (size_t)n);
 }

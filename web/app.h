@@ -9,11 +9,13 @@
 struct config;
 struct db_pool;
 struct committer;
+struct correlator;
 
 struct app {
 	const struct config *cfg;
 	struct db_pool *pool;
 	struct committer *committer;
+	struct correlator *correlator;
 	atomic_uint_fast64_t rejected[16]; /* ingest requests refused, by enum status */
 };
 

@@ -4,7 +4,10 @@
  *
  *   cdlens serve     config -> migrate -> committers + pool -> HTTP -> wait for SIGTERM
  *                    -> stop HTTP (in-flight requests finish) -> drain committers -> exit 0
+ *                    (the correlator thread follows the committed events throughout)
  *   cdlens migrate   config -> apply missing migrations -> exit
+ *   cdlens recorrelate  config -> migrate -> empty the linked model -> correlate every
+ *                    stored event again -> exit (safe while servers run: they wait)
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -12,9 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "correlate/correlator.h"
 #include "ingest/committer.h"
+#include "sql/correlate_store.h"
 #include "sql/db.h"
 #include "sql/migrate.h"
 #include "web/app.h"
@@ -41,6 +47,8 @@ static void usage(FILE *out)
 	      "commands:\n"
 	      "  serve      apply migrations, then serve the HTTP API (ingest, health)\n"
 	      "  migrate    apply missing database migrations and exit\n"
+	      "  recorrelate  rebuild the linked model (changes, builds, deployments, ...) from\n"
+	      "             the stored events, e.g. after an upgrade with new correlation rules\n"
 	      "  help       show this text (also --help)\n"
 	      "  version    show the version (also --version)\n"
 	      "\n"
@@ -82,6 +90,29 @@ static int cmd_migrate(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_recorrelate(int argc, char **argv)
+{
+	struct config cfg;
+	struct err err = {0};
+	size_t events = 0;
+
+	load_config(&cfg, argc, argv, 0);
+	migrate_or_die(&cfg);
+	struct db_conn *conn = db_connect(cfg.database_url, &err);
+	if (!conn)
+		die("%s: %s", err.msg, err.detail);
+	int64_t t0 = clock_mono_us();
+	if (correlate_store_reset(conn, &err) != ST_OK)
+		die("%s: %s", err.msg, err.detail);
+	if (correlator_drain(conn, &events, &err) != ST_OK)
+		die("could not correlate: %s: %s", err.msg, err.detail);
+	db_disconnect(conn);
+	log_info("linked model rebuilt events=%zu ms=%lld", events,
+		 (long long)((clock_mono_us() - t0) / 1000));
+	config_release(&cfg);
+	return 0;
+}
+
 static void wait_for_signal(const sigset_t *set)
 {
 	int sig = 0;
@@ -110,6 +141,7 @@ static int cmd_serve(int argc, char **argv)
 	app.pool = db_pool_new(cfg.database_url, (int)cfg.db_pool);
 	app.committer = committer_new(cfg.database_url, (int)cfg.committers,
 				      (size_t)cfg.commit_max_events);
+	app.correlator = correlator_new(cfg.database_url);
 	struct server *srv = server_start(&app, &err);
 	if (!srv)
 		die("%s", err.msg);
@@ -117,6 +149,7 @@ static int cmd_serve(int argc, char **argv)
 	wait_for_signal(&set);
 	server_stop(srv);
 	committer_free(app.committer);
+	correlator_free(app.correlator);
 	db_pool_free(app.pool);
 	log_info("stopped");
 	config_release(&cfg);
@@ -131,6 +164,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc, argv);
 	if (!strcmp(cmd, "migrate"))
 		return cmd_migrate(argc, argv);
+	if (!strcmp(cmd, "recorrelate"))
+		return cmd_recorrelate(argc, argv);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("cdlens %s\n", CDLENS_VERSION);
 		return 0;

@@ -97,6 +97,26 @@ int post_event(int port, enum post_mode mode, const char *event, struct http_res
 	return status;
 }
 
+int post_batch(int port, const char *const *events, size_t n, struct http_response *out)
+{
+	struct buf body = BUF_INIT(0);
+
+	buf_putc(&body, '[');
+	for (size_t i = 0; i < n; i++) {
+		cJSON *root = cJSON_Parse(events[i]);
+		buf_puts(&body, i ? "," : "");
+		structured_body(&body, cJSON_GetObjectItemCaseSensitive(root, "context"), events[i]);
+		cJSON_Delete(root);
+	}
+	buf_putc(&body, ']');
+	int status = http_request(port, "POST", "/api/v1/events",
+				  TEST_TOKEN_HEADER
+				  "Content-Type: application/cloudevents-batch+json\r\n",
+				  buf_cstr(&body), body.len, out);
+	buf_release(&body);
+	return status;
+}
+
 long reply_count(const struct http_response *r, const char *member)
 {
 	cJSON *root = cJSON_Parse(r->body);

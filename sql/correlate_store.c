@@ -1,0 +1,681 @@
+/*
+ * sql/correlate_store.c: the set-based statements behind correlation (see 0002_model.sql).
+ *
+ * Why recompute instead of patch: an entity row (a change, a pipeline run...) is always
+ * re-aggregated from ALL facts with its key, and links are re-derived for every fact whose
+ * evidence the batch could have changed. Each derived row is therefore a function of the set
+ * of stored events, not of their arrival order, which is what makes incremental correlation
+ * converge and equal `cdlens recorrelate`.
+ *
+ * The `touched` temporary table collects the (kind, key) of every node whose facts or links
+ * changed in the batch; later steps (artifacts' changes, deployment attribution, incident
+ * attribution) recompute exactly what depends on those nodes.
+ *
+ * Ties are broken by (ts, source, id) or by key, never by arrival order.
+ * When you add an entity table: add its recompute statement to apply_entities(), its name
+ * to reset's TRUNCATE list, and its columns to the convergence test's comparison.
+ */
+#include "sql/correlate_store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql/db_internal.h"
+
+#define SEQS "seq = ANY($1::bigint[])"
+#define AFFECTED(kind) \
+	"kind = '" kind "' AND key IN (SELECT key FROM facts WHERE " SEQS " AND kind = '" kind "')"
+#define AT(pred) "min(ts) FILTER (WHERE predicate = '" pred "')"
+#define LATEST(col)                                                                  \
+	"(array_agg(" col " ORDER BY ts DESC, ev_source DESC, ev_id DESC) FILTER (WHERE " col \
+	" IS NOT NULL))[1]"
+#define EARLIEST(col)                                                                \
+	"(array_agg(" col " ORDER BY ts, ev_source, ev_id) FILTER (WHERE " col " IS NOT NULL))[1]"
+#define EVIDENCE "cdlens_key2(ev_source, ev_id)"
+/* col, but only from an incident's detected/reported events */
+#define OPENING(col) "CASE WHEN predicate IN ('detected', 'reported') THEN " col " END"
+
+static enum status run(struct db_conn *conn, const char *sql, int nparams,
+		       const char *const *params, const char *what, struct err *err)
+{
+	PGresult *res = db_query_prepared(conn, sql, nparams, params, PGRES_COMMAND_OK, what, err);
+
+	if (!res)
+		return err->status;
+	PQclear(res);
+	return ST_OK;
+}
+
+enum status correlate_store_begin(struct db_conn *conn, struct err *err)
+{
+	/* One correlator at a time (several servers may share a database): recomputation reads
+	 * what earlier batches wrote. The lock is released at COMMIT or ROLLBACK. */
+	static const char sql[] =
+		"BEGIN;"
+		"SET LOCAL client_min_messages = warning;"
+		"SELECT pg_advisory_xact_lock(hashtext('cdlens.correlate'));"
+		"CREATE TEMP TABLE IF NOT EXISTS touched (kind text NOT NULL, key text COLLATE \"C\")"
+		" ON COMMIT DELETE ROWS;";
+	PGresult *res = db_query(conn, sql, 0, NULL, PGRES_COMMAND_OK, "begin correlation", err);
+
+	if (!res)
+		return err->status;
+	PQclear(res);
+	return ST_OK;
+}
+
+enum status correlate_store_commit(struct db_conn *conn, struct err *err)
+{
+	return db_exec(conn, "COMMIT", err);
+}
+
+void correlate_store_rollback(struct db_conn *conn)
+{
+	struct err ignored = {0};
+
+	if (db_conn_ok(conn))
+		(void)db_exec(conn, "ROLLBACK", &ignored);
+}
+
+enum status correlate_store_claim(struct db_conn *conn, size_t limit, struct buf *seqs, size_t *n,
+				  struct err *err)
+{
+	static const char sql[] =
+		"DELETE FROM correlate_queue WHERE seq IN (SELECT seq FROM correlate_queue"
+		" ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING seq";
+	char lim[24];
+
+	snprintf(lim, sizeof lim, "%zu", limit);
+	const char *params[] = {lim};
+	PGresult *res = db_query_prepared(conn, sql, 1, params, PGRES_TUPLES_OK, "claim events", err);
+
+	if (!res)
+		return err->status;
+	buf_reset(seqs);
+	buf_putc(seqs, '{');
+	*n = (size_t)PQntuples(res);
+	for (int i = 0; i < PQntuples(res); i++)
+		buf_printf(seqs, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
+	buf_putc(seqs, '}');
+	PQclear(res);
+	return ST_OK;
+}
+
+enum status correlate_store_purls(struct db_conn *conn, const char *seqs,
+				  correlate_store_string_fn fn, void *arg, struct err *err)
+{
+	static const char sql[] =
+		"SELECT DISTINCT p FROM events e CROSS JOIN LATERAL (VALUES"
+		" (CASE WHEN e.subject = 'artifact' THEN e.subject_id END),"
+		" (e.raw #>> '{subject,content,artifactId}')) v(p)"
+		" WHERE e." SEQS " AND p IS NOT NULL";
+	const char *params[] = {seqs};
+	PGresult *res = db_query_prepared(conn, sql, 1, params, PGRES_TUPLES_OK, "list purls", err);
+
+	if (!res)
+		return err->status;
+	for (int i = 0; i < PQntuples(res); i++)
+		fn(arg, PQgetvalue(res, i, 0));
+	PQclear(res);
+	return ST_OK;
+}
+
+/* What each event says, in columns. Unknown subjects (tickets, branches, custom events,
+ * service.published) have no kind and no fact. */
+static enum status insert_facts(struct db_conn *conn, const char *seqs, const char *purl_map,
+				struct err *err)
+{
+	static const char sql[] =
+		"INSERT INTO facts (seq, ev_source, ev_id, kind, key, predicate, ts, chain_id, name,"
+		" url, outcome, detail, repo, repo_id, artifact, environment, service, parent,"
+		" change_id, change_repo, links)"
+		" SELECT e.seq, e.source, e.id, k.kind,"
+		"  CASE k.kind WHEN 'change' THEN cdlens_key2(r.repo, e.subject_id)"
+		"   WHEN 'repository' THEN r.repo"
+		"   WHEN 'artifact' THEN coalesce($2::jsonb ->> e.subject_id, e.subject_id)"
+		"   WHEN 'deployment' THEN cdlens_key2(e.source, e.id)"
+		"   ELSE e.subject_id END,"
+		"  e.predicate, e.ts, e.chain_id,"
+		"  coalesce(x.c->>'name', x.c->>'pipelineName', x.c->>'taskName',"
+		"   x.c->'testSuite'->>'name', x.c->'testCase'->>'name'),"
+		"  coalesce(x.c->>'uri', x.c->>'url', x.c->>'ticketURI'),"
+		"  x.c->>'outcome',"
+		"  coalesce(x.c->>'errors', x.c->>'reason', x.c->>'description'),"
+		"  r.repo, r.repo_id,"
+		"  coalesce($2::jsonb ->> (x.c->>'artifactId'), x.c->>'artifactId'),"
+		"  x.c->'environment'->>'id',"
+		"  CASE k.kind WHEN 'deployment' THEN e.subject_id ELSE x.c->'service'->>'id' END,"
+		"  coalesce(x.c->'pipelineRun'->>'id', x.c->'testSuiteRun'->>'id'),"
+		"  CASE k.kind WHEN 'change' THEN e.subject_id ELSE x.c->'change'->>'id' END,"
+		"  CASE k.kind WHEN 'artifact' THEN cdlens_repo_canon(x.c->'change'->>'source') END,"
+		"  CASE WHEN jsonb_typeof(e.raw->'context'->'links') = 'array'"
+		"   THEN e.raw->'context'->'links' END"
+		" FROM events e"
+		" CROSS JOIN LATERAL (SELECT e.raw->'subject'->'content' AS c) x"
+		" CROSS JOIN LATERAL (SELECT CASE e.subject"
+		"   WHEN 'change' THEN 'change' WHEN 'repository' THEN 'repository'"
+		"   WHEN 'build' THEN 'build' WHEN 'artifact' THEN 'artifact'"
+		"   WHEN 'pipelinerun' THEN 'pipeline_run' WHEN 'taskrun' THEN 'task_run'"
+		"   WHEN 'testsuiterun' THEN 'test_suite_run' WHEN 'testcaserun' THEN 'test_case_run'"
+		"   WHEN 'environment' THEN 'environment' WHEN 'incident' THEN 'incident'"
+		"   WHEN 'service' THEN CASE WHEN e.predicate IN"
+		"    ('deployed', 'upgraded', 'rolledback', 'removed') THEN 'deployment' END"
+		"  END AS kind) k"
+		" CROSS JOIN LATERAL (SELECT CASE"
+		"   WHEN k.kind = 'change' THEN coalesce(CASE"
+		"    WHEN x.c->'repository'->>'id' IS NOT NULL THEN"
+		"     cdlens_repo_key(x.c->'repository'->>'id', x.c->'repository'->>'source')"
+		"    ELSE cdlens_repo_canon(coalesce(e.subject_source, e.source)) END, '')"
+		"   WHEN k.kind = 'repository' THEN coalesce("
+		"    cdlens_repo_canon(coalesce(x.c->>'uri', x.c->>'url')),"
+		"    cdlens_repo_key(e.subject_id, coalesce(e.subject_source, e.source)), e.subject_id)"
+		"  END AS repo,"
+		"  CASE WHEN k.kind = 'change' THEN cdlens_repo_canon(x.c->'repository'->>'id')"
+		"  END AS repo_id) r"
+		" WHERE e." SEQS " AND k.kind IS NOT NULL"
+		" ON CONFLICT (seq) DO NOTHING";
+	static const char links_sql[] =
+		"INSERT INTO fact_links (seq, target_id, link_type, link_kind)"
+		" SELECT DISTINCT ON (f.seq, t.target, t.type) f.seq, t.target, t.type, t.kind"
+		" FROM facts f CROSS JOIN LATERAL jsonb_array_elements(f.links) l"
+		" CROSS JOIN LATERAL (SELECT coalesce(l->'from'->>'contextId', l->'from'->>'context_id',"
+		"   l->'target'->>'contextId', l->'target'->>'context_id') AS target,"
+		"  upper(coalesce(l->>'linkType', l->>'link_type')) AS type,"
+		"  coalesce(l->>'linkKind', l->>'link_kind') AS kind) t"
+		" WHERE f." SEQS " AND f.links IS NOT NULL AND jsonb_typeof(l) = 'object'"
+		"  AND t.target IS NOT NULL AND t.type IS NOT NULL"
+		" ORDER BY f.seq, t.target, t.type, t.kind"
+		" ON CONFLICT DO NOTHING";
+	static const char touch_sql[] =
+		"INSERT INTO touched (kind, key) SELECT DISTINCT kind, key FROM facts WHERE " SEQS;
+	const char *params[] = {seqs, purl_map};
+	enum status st = run(conn, sql, 2, params, "extract facts", err);
+
+	if (st == ST_OK)
+		st = run(conn, links_sql, 1, params, "extract links", err);
+	if (st == ST_OK)
+		st = run(conn, touch_sql, 1, params, "mark touched nodes", err);
+	return st;
+}
+
+/* Re-aggregate every entity the batch has facts for, from all its facts. */
+static enum status apply_entities(struct db_conn *conn, const char *seqs, struct err *err)
+{
+	static const char changes[] =
+		"INSERT INTO changes (key, repo, id, repo_id, description, created_at, updated_at,"
+		" reviewed_at, merged_at, abandoned_at, first_at)"
+		" SELECT key, min(repo), min(change_id), " LATEST("repo_id") ", " LATEST("detail") ","
+		AT("created") "," AT("updated") "," AT("reviewed") "," AT("merged") ","
+		AT("abandoned") ", coalesce(min(ts) FILTER (WHERE predicate IN"
+		" ('created', 'updated', 'reviewed', 'merged')), min(ts))"
+		" FROM facts WHERE " AFFECTED("change") " GROUP BY key"
+		" ON CONFLICT (key) DO UPDATE SET repo = excluded.repo, id = excluded.id,"
+		" repo_id = excluded.repo_id, description = excluded.description,"
+		" created_at = excluded.created_at, updated_at = excluded.updated_at,"
+		" reviewed_at = excluded.reviewed_at, merged_at = excluded.merged_at,"
+		" abandoned_at = excluded.abandoned_at, first_at = excluded.first_at";
+	static const char repositories[] =
+		"INSERT INTO repositories (key, name, url, created_at, modified_at, deleted_at)"
+		" SELECT key, " LATEST("name") ", " LATEST("url") ", " AT("created") ","
+		AT("modified") ", " AT("deleted")
+		" FROM facts WHERE " AFFECTED("repository") " GROUP BY key"
+		" ON CONFLICT (key) DO UPDATE SET name = excluded.name, url = excluded.url,"
+		" created_at = excluded.created_at, modified_at = excluded.modified_at,"
+		" deleted_at = excluded.deleted_at";
+	static const char builds[] =
+		"INSERT INTO builds (key, artifact, queued_at, started_at, finished_at)"
+		" SELECT key, " LATEST("artifact") ", " AT("queued") ", " AT("started") ","
+		AT("finished") " FROM facts WHERE " AFFECTED("build") " GROUP BY key"
+		" ON CONFLICT (key) DO UPDATE SET artifact = excluded.artifact,"
+		" queued_at = excluded.queued_at, started_at = excluded.started_at,"
+		" finished_at = excluded.finished_at";
+	static const char artifacts[] =
+		"INSERT INTO artifacts (key, packaged_at, signed_at, published_at, deleted_at)"
+		" SELECT key, " AT("packaged") ", " AT("signed") ", " AT("published") ","
+		AT("deleted") " FROM facts WHERE " AFFECTED("artifact") " GROUP BY key"
+		" ON CONFLICT (key) DO UPDATE SET packaged_at = excluded.packaged_at,"
+		" signed_at = excluded.signed_at, published_at = excluded.published_at,"
+		" deleted_at = excluded.deleted_at";
+	static const char pipeline_runs[] =
+		"INSERT INTO pipeline_runs (key, name, url, outcome, errors, queued_at, started_at,"
+		" finished_at)"
+		" SELECT key, " LATEST("name") ", " LATEST("url") ", " LATEST("outcome") ","
+		LATEST("detail") ", " AT("queued") ", " AT("started") ", " AT("finished")
+		" FROM facts WHERE " AFFECTED("pipeline_run") " GROUP BY key"
+		" ON CONFLICT (key) DO UPDATE SET name = excluded.name, url = excluded.url,"
+		" outcome = excluded.outcome, errors = excluded.errors, queued_at = excluded.queued_at,"
+		" started_at = excluded.started_at, finished_at = excluded.finished_at";
+	static const char task_runs[] =
+		"INSERT INTO task_runs (key, name, url, outcome, errors, pipeline_run, started_at,"
+		" finished_at)"
+		" SELECT key, " LATEST("name") ", " LATEST("url") ", " LATEST("outcome") ","
+		LATEST("detail") ", " LATEST("parent") ", " AT("started") ", " AT("finished")
+		" FROM facts WHERE " AFFECTED("task_run") " GROUP BY key"
+		" ON CONFLICT (key) DO UPDATE SET name = excluded.name, url = excluded.url,"
+		" outcome = excluded.outcome, errors = excluded.errors,"
+		" pipeline_run = excluded.pipeline_run, started_at = excluded.started_at,"
+		" finished_at = excluded.finished_at";
+	static const char test_suite_runs[] =
+		"INSERT INTO test_suite_runs (key, name, environment, outcome, reason, queued_at,"
+		" started_at, finished_at)"
+		" SELECT key, " LATEST("name") ", " LATEST("environment") ", " LATEST("outcome") ","
+		LATEST("detail") ", " AT("queued") ", " AT("started") ", " AT("finished")
+		" FROM facts WHERE " AFFECTED("test_suite_run") " GROUP BY key"
+		" ON CONFLICT (key) DO UPDATE SET name = excluded.name,"
+		" environment = excluded.environment, outcome = excluded.outcome,"
+		" reason = excluded.reason, queued_at = excluded.queued_at,"
+		" started_at = excluded.started_at, finished_at = excluded.finished_at";
+	static const char test_case_runs[] =
+		"INSERT INTO test_case_runs (key, name, environment, outcome, reason, test_suite_run,"
+		" queued_at, started_at, finished_at, skipped_at)"
+		" SELECT key, " LATEST("name") ", " LATEST("environment") ", " LATEST("outcome") ","
+		LATEST("detail") ", " LATEST("parent") ", " AT("queued") ", " AT("started") ","
+		AT("finished") ", " AT("skipped")
+		" FROM facts WHERE " AFFECTED("test_case_run") " GROUP BY key"
+		" ON CONFLICT (key) DO UPDATE SET name = excluded.name,"
+		" environment = excluded.environment, outcome = excluded.outcome,"
+		" reason = excluded.reason, test_suite_run = excluded.test_suite_run,"
+		" queued_at = excluded.queued_at, started_at = excluded.started_at,"
+		" finished_at = excluded.finished_at, skipped_at = excluded.skipped_at";
+	static const char environments[] =
+		"INSERT INTO environments (key, name, url, created_at, modified_at, deleted_at)"
+		" SELECT key, " LATEST("name") ", " LATEST("url") ", " AT("created") ","
+		AT("modified") ", " AT("deleted")
+		" FROM facts WHERE " AFFECTED("environment") " GROUP BY key"
+		" ON CONFLICT (key) DO UPDATE SET name = excluded.name, url = excluded.url,"
+		" created_at = excluded.created_at, modified_at = excluded.modified_at,"
+		" deleted_at = excluded.deleted_at";
+	static const char deployments[] =
+		"INSERT INTO deployments (key, ev_source, ev_id, service, environment, artifact,"
+		" kind, at)"
+		" SELECT key, ev_source, ev_id, service, environment, artifact, predicate, ts"
+		" FROM facts WHERE " SEQS " AND kind = 'deployment'"
+		" ON CONFLICT (key) DO NOTHING";
+	/* An incident's environment, service and artifact are those its detection or report
+	 * names (the earliest that names one). A resolution often names the FIXED artifact, so
+	 * it never supplies the artifact; it fills the environment or service only when no
+	 * detection or report named one. */
+	static const char incidents[] =
+		"INSERT INTO incidents (key, description, ticket_url, environment, service, artifact,"
+		" detected_at, reported_at, resolved_at)"
+		" SELECT key, " EARLIEST("detail") ", " LATEST("url") ","
+		" coalesce(" EARLIEST(OPENING("environment")) ", " EARLIEST("environment") "),"
+		" coalesce(" EARLIEST(OPENING("service")) ", " EARLIEST("service") "),"
+		EARLIEST(OPENING("artifact")) ", " AT("detected") ", " AT("reported") ","
+		AT("resolved")
+		" FROM facts WHERE " AFFECTED("incident") " GROUP BY key"
+		" ON CONFLICT (key) DO UPDATE SET description = excluded.description,"
+		" ticket_url = excluded.ticket_url, environment = excluded.environment,"
+		" service = excluded.service, artifact = excluded.artifact,"
+		" detected_at = excluded.detected_at, reported_at = excluded.reported_at,"
+		" resolved_at = excluded.resolved_at";
+	static const char *const all[] = {
+		changes,  repositories,	   builds,	   artifacts,	 pipeline_runs, task_runs,
+		test_suite_runs, test_case_runs, environments, deployments, incidents,
+	};
+	const char *params[] = {seqs};
+
+	for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+		if (run(conn, all[i], 1, params, "recompute entities", err) != ST_OK)
+			return err->status;
+	}
+	return ST_OK;
+}
+
+/* Subject references that need no lookup: the referenced key is known from the fact alone,
+ * so these edges only ever accumulate. */
+static enum status apply_reference_edges(struct db_conn *conn, const char *seqs, struct err *err)
+{
+	static const char sql[] =
+		"WITH f AS (SELECT * FROM facts WHERE " SEQS "),"
+		" r AS ("
+		"  SELECT 'repository' AS fk, repo AS fkey, kind AS tk, key AS tkey,"
+		"   'repository_reference' AS rule, " EVIDENCE " AS ev"
+		"   FROM f WHERE kind = 'change' AND repo <> ''"
+		"  UNION ALL SELECT 'build', key, 'artifact', artifact, 'artifact_reference', " EVIDENCE
+		"   FROM f WHERE kind = 'build' AND artifact IS NOT NULL"
+		"  UNION ALL SELECT 'artifact', artifact, kind, key, 'artifact_reference', " EVIDENCE
+		"   FROM f WHERE kind IN ('deployment', 'incident') AND artifact IS NOT NULL"
+		"  UNION ALL SELECT 'environment', environment, kind, key, 'environment_reference', "
+		EVIDENCE " FROM f WHERE kind IN ('deployment', 'incident', 'test_suite_run',"
+		"   'test_case_run') AND environment IS NOT NULL"
+		"  UNION ALL SELECT 'pipeline_run', parent, kind, key, 'pipeline_run_reference', "
+		EVIDENCE " FROM f WHERE kind = 'task_run' AND parent IS NOT NULL"
+		"  UNION ALL SELECT 'test_suite_run', parent, kind, key, 'test_suite_run_reference', "
+		EVIDENCE " FROM f WHERE kind = 'test_case_run' AND parent IS NOT NULL"
+		" ), ins AS (INSERT INTO edges (from_kind, from_key, to_kind, to_key, rule, evidence)"
+		"  SELECT * FROM r ON CONFLICT DO NOTHING RETURNING from_kind, from_key, to_kind, to_key)"
+		" INSERT INTO touched (kind, key)"
+		"  SELECT from_kind, from_key FROM ins UNION SELECT to_kind, to_key FROM ins";
+	const char *params[] = {seqs};
+
+	return run(conn, sql, 1, params, "link subject references", err);
+}
+
+/* artifact.packaged's content.change, resolved against the changes seen so far. Re-derived
+ * for the batch's references and for every older reference to a change id the batch saw.
+ * A reference "names" a change's repository when the canonical names are equal or one ends
+ * with the other at a "/" boundary (host/org/repo vs org/repo); the exact match wins.
+ * Unresolved references point at the key the reference itself spells. */
+#define CHANGE_REFS                                                                     \
+	"SELECT * FROM facts WHERE kind = 'artifact' AND change_id IS NOT NULL AND (" SEQS \
+	" OR change_id IN (SELECT change_id FROM facts WHERE " SEQS " AND kind = 'change'))"
+static enum status apply_change_edges(struct db_conn *conn, const char *seqs, struct err *err)
+{
+	static const char del[] =
+		"WITH refs AS (" CHANGE_REFS "),"
+		" d AS (DELETE FROM edges e USING refs r WHERE e.rule = 'change_reference'"
+		"  AND e.evidence = cdlens_key2(r.ev_source, r.ev_id)"
+		"  RETURNING e.from_kind, e.from_key, e.to_kind, e.to_key)"
+		" INSERT INTO touched (kind, key)"
+		"  SELECT from_kind, from_key FROM d UNION SELECT to_kind, to_key FROM d";
+	static const char ins[] =
+		"WITH refs AS (" CHANGE_REFS "),"
+		" i AS (INSERT INTO edges (from_kind, from_key, to_kind, to_key, rule, evidence)"
+		"  SELECT 'change', coalesce((SELECT c.key FROM changes c WHERE c.id = r.change_id"
+		"    AND (r.change_repo IS NULL OR c.repo = r.change_repo OR c.repo_id = r.change_repo"
+		"     OR right(c.repo, length(r.change_repo) + 1) = '/' || r.change_repo"
+		"     OR right(r.change_repo, length(c.repo_id) + 1) = '/' || c.repo_id)"
+		"    ORDER BY c.repo IS NOT DISTINCT FROM r.change_repo DESC, c.key LIMIT 1),"
+		"   cdlens_key2(coalesce(r.change_repo, ''), r.change_id)),"
+		"   'artifact', r.key, 'change_reference', cdlens_key2(r.ev_source, r.ev_id)"
+		"  FROM refs r ON CONFLICT DO NOTHING"
+		"  RETURNING from_kind, from_key, to_kind, to_key)"
+		" INSERT INTO touched (kind, key)"
+		"  SELECT from_kind, from_key FROM i UNION SELECT to_kind, to_key FROM i";
+	const char *params[] = {seqs};
+	enum status st = run(conn, del, 1, params, "unlink change references", err);
+
+	return st == ST_OK ? run(conn, ins, 1, params, "link change references", err) : st;
+}
+
+/* chainId: every two subjects of different kinds in one chain are linked, upstream to
+ * downstream. Chains with more than CHAIN_MAX subjects are a producer reusing one id for
+ * unrelated work; linking them pairwise would be quadratic noise, so they are left out. */
+#define CHAIN_MAX "200"
+#define CHAINS "SELECT DISTINCT chain_id FROM facts WHERE " SEQS " AND chain_id IS NOT NULL"
+static enum status apply_chain_edges(struct db_conn *conn, const char *seqs, struct err *err)
+{
+	static const char del[] =
+		"WITH d AS (DELETE FROM edges WHERE rule = 'chain_id' AND evidence IN (" CHAINS ")"
+		"  RETURNING from_kind, from_key, to_kind, to_key)"
+		" INSERT INTO touched (kind, key)"
+		"  SELECT from_kind, from_key FROM d UNION SELECT to_kind, to_key FROM d";
+	static const char ins[] =
+		"WITH n AS (SELECT DISTINCT chain_id, kind, key FROM facts WHERE chain_id IN (" CHAINS ")),"
+		" ok AS (SELECT chain_id FROM n GROUP BY chain_id HAVING count(*) <= " CHAIN_MAX "),"
+		" i AS (INSERT INTO edges (from_kind, from_key, to_kind, to_key, rule, evidence)"
+		"  SELECT a.kind, a.key, b.kind, b.key, 'chain_id', a.chain_id"
+		"  FROM n a JOIN n b ON a.chain_id = b.chain_id"
+		"   AND cdlens_stage(a.kind) < cdlens_stage(b.kind)"
+		"  WHERE a.chain_id IN (SELECT chain_id FROM ok) ON CONFLICT DO NOTHING"
+		"  RETURNING from_kind, from_key, to_kind, to_key)"
+		" INSERT INTO touched (kind, key)"
+		"  SELECT from_kind, from_key FROM i UNION SELECT to_kind, to_key FROM i";
+	const char *params[] = {seqs};
+	enum status st = run(conn, del, 1, params, "unlink chains", err);
+
+	return st == ST_OK ? run(conn, ins, 1, params, "link chains", err) : st;
+}
+
+/* context.links: the subject of the linking event and the subject of the event it names,
+ * re-derived for the batch's links and for older links naming an event of the batch. */
+#define LINKING                                                                           \
+	"SELECT * FROM facts WHERE " SEQS " OR seq IN (SELECT seq FROM fact_links WHERE"  \
+	" target_id IN (SELECT ev_id FROM facts WHERE " SEQS "))"
+static enum status apply_link_edges(struct db_conn *conn, const char *seqs, struct err *err)
+{
+	static const char del[] =
+		"WITH f AS (" LINKING "),"
+		" d AS (DELETE FROM edges e USING f WHERE e.rule = 'links'"
+		"  AND e.evidence = cdlens_key2(f.ev_source, f.ev_id)"
+		"  RETURNING e.from_kind, e.from_key, e.to_kind, e.to_key)"
+		" INSERT INTO touched (kind, key)"
+		"  SELECT from_kind, from_key FROM d UNION SELECT to_kind, to_key FROM d";
+	static const char ins[] =
+		"WITH f AS (" LINKING "),"
+		" i AS (INSERT INTO edges (from_kind, from_key, to_kind, to_key, rule, evidence)"
+		"  SELECT CASE WHEN up THEN t.kind ELSE f.kind END, CASE WHEN up THEN t.key ELSE f.key END,"
+		"   CASE WHEN up THEN f.kind ELSE t.kind END, CASE WHEN up THEN f.key ELSE t.key END,"
+		"   'links', cdlens_key2(f.ev_source, f.ev_id)"
+		"  FROM f JOIN fact_links l ON l.seq = f.seq JOIN facts t ON t.ev_id = l.target_id"
+		"  CROSS JOIN LATERAL (SELECT cdlens_stage(t.kind) <= cdlens_stage(f.kind) AS up) s"
+		"  WHERE (t.kind, t.key) <> (f.kind, f.key) ON CONFLICT DO NOTHING"
+		"  RETURNING from_kind, from_key, to_kind, to_key)"
+		" INSERT INTO touched (kind, key)"
+		"  SELECT from_kind, from_key FROM i UNION SELECT to_kind, to_key FROM i";
+	const char *params[] = {seqs};
+	enum status st = run(conn, del, 1, params, "unlink linked events", err);
+
+	return st == ST_OK ? run(conn, ins, 1, params, "link linked events", err) : st;
+}
+
+/* The change each touched artifact was built from: the best-ranked change link, then the
+ * smallest key. */
+static enum status apply_artifact_changes(struct db_conn *conn, struct err *err)
+{
+	static const char sql[] =
+		"UPDATE artifacts a SET change = b.change, change_rule = b.rule"
+		" FROM (SELECT t.key, best.change, best.rule"
+		"  FROM (SELECT DISTINCT key FROM touched WHERE kind = 'artifact') t"
+		"  LEFT JOIN LATERAL (SELECT e.from_key AS change, e.rule FROM edges e"
+		"   WHERE e.to_kind = 'artifact' AND e.to_key = t.key AND e.from_kind = 'change'"
+		"   ORDER BY cdlens_rule_rank(e.rule), e.from_key LIMIT 1) best ON true) b"
+		" WHERE a.key = b.key AND (a.change IS DISTINCT FROM b.change"
+		"  OR a.change_rule IS DISTINCT FROM b.rule)";
+
+	return run(conn, sql, 0, NULL, "choose artifacts' changes", err);
+}
+
+enum status correlate_store_apply(struct db_conn *conn, const char *seqs, const char *purl_map,
+				  struct err *err)
+{
+	enum status st = insert_facts(conn, seqs, purl_map, err);
+
+	if (st == ST_OK)
+		st = apply_entities(conn, seqs, err);
+	if (st == ST_OK)
+		st = apply_reference_edges(conn, seqs, err);
+	if (st == ST_OK)
+		st = apply_change_edges(conn, seqs, err);
+	if (st == ST_OK)
+		st = apply_chain_edges(conn, seqs, err);
+	if (st == ST_OK)
+		st = apply_link_edges(conn, seqs, err);
+	if (st == ST_OK)
+		st = db_exec(conn, "ANALYZE touched", err);
+	if (st == ST_OK)
+		st = apply_artifact_changes(conn, err);
+	return st;
+}
+
+static const char *value_or_null(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+/*
+ * The pairs (service, environment) to re-attribute: those of touched deployments, of
+ * deployments of touched artifacts, and of deployments whose direct change lives in the
+ * repository of a touched change (a newly merged change may fall inside their range).
+ */
+enum status correlate_store_load_attribution(struct db_conn *conn, correlate_store_candidate_fn fn,
+					     void *arg, struct err *err)
+{
+	static const char sql[] =
+		"WITH pairs AS ("
+		"  SELECT cdlens_key2(d.service, d.environment) AS pair FROM deployments d"
+		"   JOIN touched t ON t.kind = 'deployment' AND t.key = d.key"
+		"  UNION SELECT cdlens_key2(d.service, d.environment) FROM deployments d"
+		"   JOIN touched t ON t.kind = 'artifact' AND t.key = d.artifact"
+		"  UNION SELECT cdlens_key2(d.service, d.environment)"
+		"   FROM (SELECT DISTINCT c.repo FROM touched t JOIN changes c"
+		"    ON t.kind = 'change' AND c.key = t.key) r"
+		"   JOIN changes c2 ON c2.repo = r.repo"
+		"   JOIN deployment_changes dc ON dc.change = c2.key AND dc.direct"
+		"   JOIN deployments d ON d.key = dc.deployment"
+		" )"
+		" SELECT d.key, cdlens_key2(d.service, d.environment), cand.change, cand.rule,"
+		"  cdlens_rule_rank(cand.rule), c.repo, c.merged_at IS NOT NULL,"
+		"  (extract(epoch FROM c.merged_at) * 1000000)::bigint, cand.evidence"
+		" FROM deployments d"
+		" LEFT JOIN LATERAL ("
+		"  SELECT e.from_key AS change, e.rule, NULL::text AS evidence FROM edges e"
+		"   WHERE e.to_kind = 'deployment' AND e.to_key = d.key AND e.from_kind = 'change'"
+		"    AND e.rule IN ('links', 'chain_id')"
+		"  UNION SELECT a.change, 'artifact', a.key FROM artifacts a"
+		"   WHERE a.key = d.artifact AND a.change IS NOT NULL"
+		" ) cand ON true"
+		" LEFT JOIN changes c ON c.key = cand.change"
+		" WHERE d.kind <> 'removed'"
+		"  AND cdlens_key2(d.service, d.environment) IN (SELECT pair FROM pairs)"
+		" ORDER BY 2, d.at, d.ev_source, d.ev_id, 5, 3";
+	PGresult *res = db_query_prepared(conn, sql, 0, NULL, PGRES_TUPLES_OK,
+					  "load deployments to attribute", err);
+
+	if (!res)
+		return err->status;
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct correlate_store_candidate c = {
+			.deployment = PQgetvalue(res, i, 0),
+			.pair = PQgetvalue(res, i, 1),
+			.change = value_or_null(res, i, 2),
+			.rule = value_or_null(res, i, 3),
+			.rank = atoi(PQgetvalue(res, i, 4)),
+			.repo = value_or_null(res, i, 5),
+			.has_merged = PQgetvalue(res, i, 6)[0] == 't',
+			.merged_us = strtoll(PQgetvalue(res, i, 7), NULL, 10),
+			.evidence = value_or_null(res, i, 8),
+		};
+		fn(arg, &c);
+	}
+	PQclear(res);
+	return ST_OK;
+}
+
+enum status correlate_store_save_attribution(struct db_conn *conn, const char *deployments,
+					     const char *direct, const char *ranges,
+					     struct err *err)
+{
+	static const char del[] =
+		"WITH d AS (SELECT jsonb_array_elements_text($1::jsonb) AS key),"
+		" x AS (DELETE FROM deployment_changes WHERE deployment IN (SELECT key FROM d))"
+		" DELETE FROM edges WHERE rule = 'commit_range' AND to_kind = 'deployment'"
+		"  AND to_key IN (SELECT key FROM d)";
+	static const char ins_direct[] =
+		"INSERT INTO deployment_changes (deployment, change, rule, direct, evidence)"
+		" SELECT d, c, rule, true, evidence FROM jsonb_to_recordset($1::jsonb)"
+		"  AS r(d text, c text, rule text, evidence text)"
+		" ON CONFLICT DO NOTHING";
+	/* Changes merged into the range's repository after `lo` and no later than `hi`. */
+	static const char ins_range[] =
+		"WITH rng AS (SELECT r.d, r.prev, c.key AS change"
+		"  FROM jsonb_to_recordset($1::jsonb) AS r(d text, prev text, lo text, hi text)"
+		"  JOIN changes lo ON lo.key = r.lo JOIN changes hi ON hi.key = r.hi"
+		"  JOIN changes c ON c.repo = hi.repo AND c.merged_at > lo.merged_at"
+		"   AND c.merged_at <= hi.merged_at"
+		"  WHERE NOT EXISTS (SELECT 1 FROM deployment_changes x"
+		"   WHERE x.deployment = r.d AND x.change = c.key)),"
+		" i AS (INSERT INTO deployment_changes (deployment, change, rule, direct, evidence)"
+		"  SELECT d, change, 'commit_range', false, prev FROM rng ON CONFLICT DO NOTHING)"
+		" INSERT INTO edges (from_kind, from_key, to_kind, to_key, rule, evidence)"
+		" SELECT 'change', change, 'deployment', d, 'commit_range', prev FROM rng"
+		" ON CONFLICT DO NOTHING";
+	const char *p1[] = {deployments}, *p2[] = {direct}, *p3[] = {ranges};
+	enum status st = run(conn, del, 1, p1, "clear attribution", err);
+
+	if (st == ST_OK)
+		st = run(conn, ins_direct, 1, p2, "store direct changes", err);
+	if (st == ST_OK)
+		st = run(conn, ins_range, 1, p3, "store commit ranges", err);
+	return st;
+}
+
+/* Incidents to re-attribute: touched ones, those in an environment where a deployment was
+ * touched, and environment-less ones naming a touched deployment's artifact. */
+enum status correlate_store_incidents(struct db_conn *conn, struct err *err)
+{
+	static const char mark[] =
+		"INSERT INTO touched (kind, key)"
+		" SELECT DISTINCT 'incident_attr', i.key FROM incidents i"
+		" WHERE i.key IN (SELECT key FROM touched WHERE kind = 'incident')"
+		"  OR i.environment IN (SELECT d.environment FROM deployments d"
+		"   JOIN touched t ON t.kind = 'deployment' AND t.key = d.key)"
+		"  OR (i.environment IS NULL AND i.artifact IN (SELECT d.artifact FROM deployments d"
+		"   JOIN touched t ON t.kind = 'deployment' AND t.key = d.key))";
+	static const char del[] =
+		"DELETE FROM incident_deployments WHERE incident IN"
+		" (SELECT key FROM touched WHERE kind = 'incident_attr')";
+	/* The latest deployment at or before the incident's first detected/reported time: of its
+	 * artifact if it names one, else of its service in its environment, else of any service
+	 * in its environment. */
+	static const char ins[] =
+		"INSERT INTO incident_deployments (incident, deployment, rule)"
+		" SELECT i.key, p.key, p.rule FROM incidents i"
+		" CROSS JOIN LATERAL (SELECT least(i.detected_at, i.reported_at) AS at) s"
+		" CROSS JOIN LATERAL (SELECT d.key, CASE WHEN i.artifact IS NOT NULL THEN 'artifact'"
+		"   WHEN i.service IS NOT NULL THEN 'service' ELSE 'environment' END AS rule"
+		"  FROM deployments d WHERE d.kind <> 'removed' AND d.at <= s.at"
+		"   AND (i.environment IS NULL OR d.environment = i.environment)"
+		"   AND CASE WHEN i.artifact IS NOT NULL THEN d.artifact = i.artifact"
+		"    WHEN i.service IS NOT NULL THEN d.service = i.service AND i.environment IS NOT NULL"
+		"    ELSE i.environment IS NOT NULL END"
+		"  ORDER BY d.at DESC, d.ev_source DESC, d.ev_id DESC LIMIT 1) p"
+		" WHERE i.key IN (SELECT key FROM touched WHERE kind = 'incident_attr')";
+	enum status st = run(conn, mark, 0, NULL, "find incidents to attribute", err);
+
+	if (st == ST_OK)
+		st = run(conn, del, 0, NULL, "clear incident attribution", err);
+	if (st == ST_OK)
+		st = run(conn, ins, 0, NULL, "attribute incidents", err);
+	return st;
+}
+
+enum status correlate_store_fail(struct db_conn *conn, const char *seq, const char *error,
+				 struct err *err)
+{
+	static const char sql[] =
+		"WITH d AS (DELETE FROM correlate_queue WHERE seq = $1::bigint RETURNING seq)"
+		" INSERT INTO correlate_failed (seq, error) SELECT seq, $2 FROM d"
+		" ON CONFLICT (seq) DO UPDATE SET error = excluded.error, failed_at = now()";
+	const char *params[] = {seq, error};
+
+	return run(conn, sql, 2, params, "set an event aside", err);
+}
+
+enum status correlate_store_reset(struct db_conn *conn, struct err *err)
+{
+	static const char sql[] =
+		"BEGIN;"
+		"SELECT pg_advisory_xact_lock(hashtext('cdlens.correlate'));"
+		"TRUNCATE facts, fact_links, repositories, changes, builds, artifacts, pipeline_runs,"
+		" task_runs, test_suite_runs, test_case_runs, environments, deployments, incidents,"
+		" edges, deployment_changes, incident_deployments, correlate_failed;"
+		"INSERT INTO correlate_queue (seq) SELECT seq FROM events ON CONFLICT DO NOTHING;"
+		"COMMIT;";
+	PGresult *res = db_query(conn, sql, 0, NULL, PGRES_COMMAND_OK, "reset the linked model", err);
+
+	if (!res) {
+		correlate_store_rollback(conn);
+		return err->status;
+	}
+	PQclear(res);
+	return ST_OK;
+}
+
+enum status correlate_store_pending(struct db_conn *conn, int64_t *pending, double *oldest_s,
+				    struct err *err)
+{
+	static const char sql[] =
+		"SELECT count(*), coalesce(extract(epoch FROM now() - min(e.received_at)), 0)::float8"
+		" FROM correlate_queue q JOIN events e USING (seq)";
+	PGresult *res = db_query_prepared(conn, sql, 0, NULL, PGRES_TUPLES_OK,
+					  "measure correlation lag", err);
+
+	if (!res)
+		return err->status;
+	*pending = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	*oldest_s = strtod(PQgetvalue(res, 0, 1), NULL);
+	PQclear(res);
+	return ST_OK;
+}
