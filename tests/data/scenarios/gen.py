@@ -101,6 +101,9 @@ def checkout():
         # environments
         event("0.5.1", "environment", "created", "env-prod", day + "08:00:00Z", "prod",
               {"name": "Production", "uri": "https://k8s.acme/prod"}, source="/k8s"),
+        # renamed later: the latest name wins whatever the arrival order
+        event("0.4.1", "environment", "modified", "env-prod-renamed", day + "12:00:00Z", "prod",
+              {"name": "Production EU"}, source="/k8s"),
         event("0.3.0", "environment", "created", "env-staging", day + "08:00:00Z", "staging",
               {"name": "Staging"}, source="/k8s"),
         # deployments of A1

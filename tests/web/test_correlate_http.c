@@ -1,0 +1,325 @@
+/*
+ * tests/web/test_correlate_http.c: the correlator through the real path. Events are posted
+ * over HTTP to the real binary, the correlator thread builds the linked model in PostgreSQL,
+ * and the derived tables are read back.
+ *
+ * 1. scenario_is_linked: tests/data/scenarios/checkout.jsonl (0.3, 0.4 and 0.5 events, three
+ *    spellings of one repository and of one purl) gives the links its generator documents.
+ * 2. converges_in_any_order: the same scenario in 20 random orders, with duplicates, in all
+ *    ingest modes and with batches of several events, sometimes waiting for correlation
+ *    after each request and sometimes not (so batch boundaries differ): every derived table
+ *    is identical to the in-order run.
+ * 3. recorrelate_matches_incremental: `cdlens recorrelate` rebuilds the same tables.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "core/buf.h"
+#include "support/fixture.h"
+#include "support/http.h"
+#include "support/server.h"
+#include "support/testdb.h"
+#include "web/ingest_helpers.h"
+
+#define MAX_EVENTS 64
+#define ORDERS 20
+
+static struct test_server srv;
+static char *db_url;
+static struct fixture scenario;
+static char *events[MAX_EVENTS];
+static size_t nevents;
+static char *reference; /* dump of the in-order run */
+
+/* Every derived table as sorted JSON lines; arrival-order columns (seq) are left out and
+ * fact_links name their event instead. */
+static const char dump_sql[] =
+	"SELECT string_agg(line, E'\\n' ORDER BY line) FROM ("
+	" SELECT 'facts ' || (to_jsonb(t) - 'seq')::text AS line FROM facts t"
+	" UNION ALL SELECT 'fact_links ' || ((to_jsonb(l) - 'seq')"
+	"  || jsonb_build_object('event', cdlens_key2(f.ev_source, f.ev_id)))::text"
+	"  FROM fact_links l JOIN facts f USING (seq)"
+	" UNION ALL SELECT 'repositories ' || to_jsonb(t)::text FROM repositories t"
+	" UNION ALL SELECT 'changes ' || to_jsonb(t)::text FROM changes t"
+	" UNION ALL SELECT 'builds ' || to_jsonb(t)::text FROM builds t"
+	" UNION ALL SELECT 'artifacts ' || to_jsonb(t)::text FROM artifacts t"
+	" UNION ALL SELECT 'pipeline_runs ' || to_jsonb(t)::text FROM pipeline_runs t"
+	" UNION ALL SELECT 'task_runs ' || to_jsonb(t)::text FROM task_runs t"
+	" UNION ALL SELECT 'test_suite_runs ' || to_jsonb(t)::text FROM test_suite_runs t"
+	" UNION ALL SELECT 'test_case_runs ' || to_jsonb(t)::text FROM test_case_runs t"
+	" UNION ALL SELECT 'environments ' || to_jsonb(t)::text FROM environments t"
+	" UNION ALL SELECT 'deployments ' || to_jsonb(t)::text FROM deployments t"
+	" UNION ALL SELECT 'incidents ' || to_jsonb(t)::text FROM incidents t"
+	" UNION ALL SELECT 'edges ' || to_jsonb(t)::text FROM edges t"
+	" UNION ALL SELECT 'deployment_changes ' || to_jsonb(t)::text FROM deployment_changes t"
+	" UNION ALL SELECT 'incident_deployments ' || to_jsonb(t)::text FROM incident_deployments t"
+	" UNION ALL SELECT 'correlate_failed ' || to_jsonb(t)::text FROM correlate_failed t"
+	") x";
+
+static const char reset_sql[] =
+	"TRUNCATE events, correlate_queue, facts, fact_links, repositories, changes, builds,"
+	" artifacts, pipeline_runs, task_runs, test_suite_runs, test_case_runs, environments,"
+	" deployments, incidents, edges, deployment_changes, incident_deployments, correlate_failed";
+
+/* Wait until /readyz reports an empty correlation queue (fails after 60 s). */
+static void wait_correlated(void)
+{
+	for (int i = 0; i < 6000; i++) {
+		struct http_response r = {0};
+		http_request(srv.port, "GET", "/readyz", NULL, NULL, 0, &r);
+		bool done = r.status == 200 && strstr(r.body, "\"pending_events\":0,");
+		http_response_release(&r);
+		if (done)
+			return;
+		usleep(10000);
+	}
+	fail_msg("correlation did not finish within 60 s");
+}
+
+static char *dump(void)
+{
+	char *d = testdb_scalar(db_url, dump_sql, 0, NULL);
+
+	assert_non_null(d);
+	return d;
+}
+
+static void load_scenario(void)
+{
+	scenario = fixture_load("scenarios/checkout.jsonl");
+	for (char *line = strtok(scenario.data, "\n"); line; line = strtok(NULL, "\n")) {
+		assert_true(nevents < MAX_EVENTS);
+		events[nevents++] = line;
+	}
+	assert_true(nevents >= 25);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	db_url = testdb_create("correlate");
+	load_scenario();
+	test_server_start(&srv, db_url, NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	assert_int_equal(test_server_stop(&srv), 0);
+	fixture_release(&scenario);
+	free(reference);
+	free(db_url);
+	return 0;
+}
+
+static void post_one(enum post_mode mode, const char *ev)
+{
+	struct http_response r = {0};
+	int status = post_event(srv.port, mode, ev, &r);
+
+	if (status != 202)
+		fail_msg("POST (%s) answered %d: %s", post_mode_names[mode], status, r.body);
+	http_response_release(&r);
+}
+
+/* ---- 1. the scenario's links ---- */
+
+static void expect_rows(const char *what, const char *sql, long n)
+{
+	long got = testdb_long(db_url, sql, 0, NULL);
+
+	if (got != n)
+		fail_msg("%s: expected %ld, got %ld (%s)", what, n, got, sql);
+}
+
+#define A1 "'pkg:oci/shop@sha256:aaa1?arch=amd64&repository_url=ghcr.io%2Facme%2Fshop'"
+#define A3 "'pkg:oci/shop@sha256:ccc3?repository_url=ghcr.io%2Facme%2Fshop'"
+#define CHANGE(id) "'[\"github.com/acme/shop\", \"" id "\"]'"
+#define DEP(id) "'[\"/argocd\", \"" id "\"]'"
+
+static void scenario_is_linked(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < nevents; i++)
+		post_one(MODE_BARE, events[i]);
+	wait_correlated();
+	reference = dump();
+
+	expect_rows("three spellings of the repository are one", "SELECT count(DISTINCT repo) FROM changes"
+		    " WHERE repo = 'github.com/acme/shop'", 1);
+	expect_rows("three changes", "SELECT count(*) FROM changes", 3);
+	expect_rows("change 102 times from 0.5 events", "SELECT count(*) FROM changes WHERE key = "
+		    CHANGE("102") " AND reviewed_at = '2026-03-02T10:15:00Z' AND first_at ="
+		    " '2026-03-02T09:30:00Z'", 1);
+	expect_rows("three spellings of A1 are one artifact", "SELECT count(*) FROM deployments"
+		    " WHERE artifact = " A1, 3);
+	expect_rows("A1 built from 101 by reference (0.3 event)", "SELECT count(*) FROM artifacts"
+		    " WHERE key = " A1 " AND change = " CHANGE("101") " AND change_rule = 'change_reference'"
+		    " AND packaged_at = '2026-03-02T10:11:00Z' AND published_at IS NOT NULL", 1);
+	expect_rows("A3 built from 103: chainId beats the reference", "SELECT count(*) FROM artifacts"
+		    " WHERE key = " A3 " AND change = " CHANGE("103") " AND change_rule = 'chain_id'", 1);
+	expect_rows("A3 also names 103 as acme/shop (suffix of the repository)",
+		    "SELECT count(*) FROM edges WHERE from_key = " CHANGE("103") " AND to_key = " A3
+		    " AND rule = 'change_reference'", 1);
+	expect_rows("build b-1 produced A1", "SELECT count(*) FROM builds WHERE key = 'b-1' AND"
+		    " artifact = " A1 " AND started_at = '2026-03-02T10:03:00Z'", 1);
+	expect_rows("task runs of pr-1 (0.3 and 0.5 events)", "SELECT count(*) FROM task_runs"
+		    " WHERE pipeline_run = 'pr-1' AND outcome = 'success'", 2);
+	expect_rows("pipeline run outcome and times", "SELECT count(*) FROM pipeline_runs WHERE"
+		    " key = 'pr-1' AND name = 'shop-ci' AND queued_at < started_at AND finished_at ="
+		    " '2026-03-02T10:20:00Z' AND outcome = 'success'", 1);
+	expect_rows("chain A links the pipeline run to the build", "SELECT count(*) FROM edges WHERE"
+		    " from_kind = 'pipeline_run' AND to_key = 'b-1' AND rule = 'chain_id'", 1);
+	expect_rows("context.links tie A3 to d-prod-2", "SELECT count(*) FROM edges WHERE from_key ="
+		    " " A3 " AND to_key = " DEP("d-prod-2") " AND rule = 'links'", 1);
+	expect_rows("environment names", "SELECT count(*) FROM environments WHERE key = 'prod' AND"
+		    " name = 'Production EU' AND created_at < modified_at", 1);
+	expect_rows("d-prod-1 ships 101 only (first in prod)", "SELECT count(*) FROM"
+		    " deployment_changes WHERE deployment = " DEP("d-prod-1"), 1);
+	expect_rows("d-prod-2 ships 103 directly", "SELECT count(*) FROM deployment_changes WHERE"
+		    " deployment = " DEP("d-prod-2") " AND change = " CHANGE("103") " AND direct"
+		    " AND rule = 'artifact'", 1);
+	expect_rows("d-prod-2 ships 102 by commit range after d-prod-1", "SELECT count(*) FROM"
+		    " deployment_changes WHERE deployment = " DEP("d-prod-2") " AND change = "
+		    CHANGE("102") " AND NOT direct AND rule = 'commit_range' AND evidence = "
+		    DEP("d-prod-1"), 1);
+	expect_rows("the commit-range link is an edge too", "SELECT count(*) FROM edges WHERE"
+		    " rule = 'commit_range' AND from_key = " CHANGE("102"), 1);
+	expect_rows("the rollback ships nothing new", "SELECT count(*) FROM deployment_changes"
+		    " WHERE deployment = " DEP("d-prod-3") " AND rule = 'commit_range'", 0);
+	expect_rows("cart has no known change", "SELECT count(*) FROM deployment_changes WHERE"
+		    " deployment = " DEP("d-cart-1"), 0);
+	expect_rows("inc-1 belongs to d-prod-2 by service", "SELECT count(*) FROM"
+		    " incident_deployments WHERE incident = 'inc-1' AND deployment = " DEP("d-prod-2")
+		    " AND rule = 'service'", 1);
+	expect_rows("the resolution's artifact does not move the incident", "SELECT count(*) FROM"
+		    " incidents WHERE key = 'inc-1' AND artifact IS NULL AND resolved_at IS NOT NULL"
+		    " AND description = 'checkout <b>errors</b>'", 1);
+	expect_rows("nothing set aside", "SELECT count(*) FROM correlate_failed", 0);
+}
+
+/* ---- 2. any order ---- */
+
+static uint64_t rng_state;
+static size_t rnd(size_t n)
+{
+	rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (size_t)((rng_state >> 33) % n);
+}
+
+/* Report the first line that differs, for a readable failure. */
+static void assert_same_dump(const char *want, const char *got, int order)
+{
+	if (strcmp(want, got) == 0)
+		return;
+	size_t i = 0, line = 0;
+	while (want[i] && want[i] == got[i])
+		i++;
+	while (i > 0 && want[i - 1] != '\n')
+		i--;
+	for (size_t k = 0; k < i; k++)
+		line += want[k] == '\n';
+	fail_msg("order %d: derived tables differ at line %zu:\n want: %.300s\n  got: %.300s",
+		 order, line + 1, want + i, got + i);
+}
+
+static void post_in_order(const size_t *perm, size_t n, int order)
+{
+	const bool wait_each = order % 2 == 0;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t k = 1 + (order % 3 == 0 ? rnd(5) : 0); /* some orders post batches */
+		if (i + k > n)
+			k = n - i;
+		if (k > 1) {
+			const char *batch[8];
+			for (size_t j = 0; j < k; j++)
+				batch[j] = events[perm[i + j]];
+			struct http_response r = {0};
+			assert_int_equal(post_batch(srv.port, batch, k, &r), 202);
+			http_response_release(&r);
+		} else {
+			post_one((enum post_mode)rnd(3), events[perm[i]]);
+		}
+		i += k;
+		if (wait_each)
+			wait_correlated();
+	}
+}
+
+static void converges_in_any_order(void **state)
+{
+	(void)state;
+	size_t perm[MAX_EVENTS * 2];
+
+	assert_non_null(reference);
+	for (int order = 1; order <= ORDERS; order++) {
+		rng_state = (uint64_t)order * 7919;
+		size_t n = nevents;
+		for (size_t i = 0; i < nevents; i++)
+			perm[i] = i;
+		for (size_t i = 0; i < nevents / 4; i++) /* about a quarter sent twice */
+			perm[n++] = rnd(nevents);
+		for (size_t i = n - 1; i > 0; i--) {
+			size_t j = rnd(i + 1), t = perm[i];
+			perm[i] = perm[j];
+			perm[j] = t;
+		}
+		testdb_exec(db_url, reset_sql);
+		post_in_order(perm, n, order);
+		wait_correlated();
+		char *got = dump();
+		assert_same_dump(reference, got, order);
+		free(got);
+	}
+}
+
+/* ---- 3. recorrelate ---- */
+
+static int run_recorrelate(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execl(CDLENS_BIN, CDLENS_BIN, "recorrelate", "--database-url", db_url,
+		      "--log-level", "warn", (char *)NULL);
+		_exit(127);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static void recorrelate_matches_incremental(void **state)
+{
+	(void)state;
+	assert_non_null(reference);
+	assert_int_equal(run_recorrelate(), 0);
+	wait_correlated();
+	char *got = dump();
+	assert_same_dump(reference, got, 0);
+	free(got);
+	/* and the queue it left is empty: nothing was set aside or lost */
+	expect_rows("queue empty after recorrelate", "SELECT count(*) FROM correlate_queue", 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(scenario_is_linked),
+		cmocka_unit_test(converges_in_any_order),
+		cmocka_unit_test(recorrelate_matches_incremental),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
