@@ -6,5 +6,6 @@ struct request;
 int api_events_post(struct request *req);   /* web/api_events.c */
 int api_healthz(struct request *req);       /* web/api_health.c */
 int api_readyz(struct request *req);        /* web/api_health.c */
+int api_trace(struct request *req);         /* web/api_trace.c */
 
 #endif

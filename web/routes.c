@@ -26,6 +26,7 @@ static const struct route routes[] = {
 	{"POST", "/", api_events_post}, /* Knative-style sinks post to the root */
 	{"GET", "/healthz", api_healthz},
 	{"GET", "/readyz", api_readyz},
+	{"GET", "/api/v1/trace", api_trace},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])
