@@ -63,6 +63,7 @@ static void add_purl(void *arg, const char *raw)
 
 struct row {
 	char *deployment, *pair, *change, *rule, *repo, *evidence;
+	bool save; /* false: a predecessor loaded as context, its attribution is not rewritten */
 	struct attribution_candidate cand;
 };
 
@@ -86,6 +87,7 @@ static void add_row(void *arg, const struct correlate_store_candidate *c)
 		.deployment = xstrdup(c->deployment), .pair = xstrdup(c->pair),
 		.change = dup_or_null(c->change), .rule = dup_or_null(c->rule),
 		.repo = dup_or_null(c->repo), .evidence = dup_or_null(c->evidence),
+		.save = c->save,
 	};
 	r->cand = (struct attribution_candidate){r->change, r->repo, c->rank, c->has_merged,
 						 c->merged_us};
@@ -128,35 +130,48 @@ static void attribution_json(const struct rows *rows, const struct attribution *
 			     const size_t *first_row, size_t ndeps, struct buf *deps_json,
 			     struct buf *direct, struct buf *ranges)
 {
+	bool first = true;
+
 	buf_putc(deps_json, '[');
 	for (size_t i = 0; i < ndeps; i++) {
-		buf_puts(deps_json, i ? "," : "");
+		if (!rows->v[first_row[i]].save)
+			continue;
+		buf_puts(deps_json, first ? "" : ",");
 		buf_json_cstr(deps_json, rows->v[first_row[i]].deployment);
+		first = false;
 	}
 	buf_putc(deps_json, ']');
+	first = true;
 	buf_putc(direct, '[');
 	for (size_t i = 0; i < a->ndirect; i++) {
 		const struct row *r = &rows->v[first_row[a->direct[i].deployment] +
 					       a->direct[i].candidate];
-		buf_puts(direct, i ? ",{" : "{");
+		if (!r->save)
+			continue;
+		buf_puts(direct, first ? "{" : ",{");
 		json_keyval(direct, "d", r->deployment, false);
 		json_keyval(direct, "c", r->change, true);
 		json_keyval(direct, "rule", r->rule, true);
 		json_keyval(direct, "evidence", r->evidence, true);
 		buf_putc(direct, '}');
+		first = false;
 	}
 	buf_putc(direct, ']');
+	first = true;
 	buf_putc(ranges, '[');
 	for (size_t i = 0; i < a->nranges; i++) {
 		const struct attribution_range *g = &a->ranges[i];
 		const struct row *hi = &rows->v[first_row[g->deployment] + g->hi];
 		const struct row *lo = &rows->v[first_row[g->previous] + g->lo];
-		buf_puts(ranges, i ? ",{" : "{");
+		if (!hi->save)
+			continue;
+		buf_puts(ranges, first ? "{" : ",{");
 		json_keyval(ranges, "d", hi->deployment, false);
 		json_keyval(ranges, "prev", lo->deployment, true);
 		json_keyval(ranges, "lo", lo->change, true);
 		json_keyval(ranges, "hi", hi->change, true);
 		buf_putc(ranges, '}');
+		first = false;
 	}
 	buf_putc(ranges, ']');
 }

@@ -297,18 +297,18 @@ static enum status apply_entities(struct db_conn *conn, const char *seqs, struct
 	 * detection or report named one. */
 	static const char incidents[] =
 		"INSERT INTO incidents (key, description, ticket_url, environment, service, artifact,"
-		" detected_at, reported_at, resolved_at)"
+		" detected_at, reported_at, resolved_at, opened_at)"
 		" SELECT key, " EARLIEST("detail") ", " LATEST("url") ","
 		" coalesce(" EARLIEST(OPENING("environment")) ", " EARLIEST("environment") "),"
 		" coalesce(" EARLIEST(OPENING("service")) ", " EARLIEST("service") "),"
 		EARLIEST(OPENING("artifact")) ", " AT("detected") ", " AT("reported") ","
-		AT("resolved")
+		AT("resolved") ", least(" AT("detected") ", " AT("reported") ")"
 		" FROM facts WHERE " AFFECTED("incident") " GROUP BY key"
 		" ON CONFLICT (key) DO UPDATE SET description = excluded.description,"
 		" ticket_url = excluded.ticket_url, environment = excluded.environment,"
 		" service = excluded.service, artifact = excluded.artifact,"
 		" detected_at = excluded.detected_at, reported_at = excluded.reported_at,"
-		" resolved_at = excluded.resolved_at";
+		" resolved_at = excluded.resolved_at, opened_at = excluded.opened_at";
 	static const char *const all[] = {
 		changes,  repositories,	   builds,	   artifacts,	 pipeline_runs, task_runs,
 		test_suite_runs, test_case_runs, environments, deployments, incidents,
@@ -390,48 +390,51 @@ static enum status apply_change_edges(struct db_conn *conn, const char *seqs, st
 }
 
 /* chainId: every two subjects of different kinds in one chain are linked, upstream to
- * downstream. Chains with more than CHAIN_MAX subjects are a producer reusing one id for
- * unrelated work; linking them pairwise would be quadratic noise, so they are left out. */
+ * downstream. Facts are only ever added, so a chain's links only grow: each batch adds the
+ * pairs that involve one of its own subjects. Chains with more than CHAIN_MAX subjects are a
+ * producer reusing one id for unrelated work; linking them pairwise would be quadratic
+ * noise, so once a chain grows past the limit its links are removed and no more are made. */
 #define CHAIN_MAX "200"
-#define CHAINS "SELECT DISTINCT chain_id FROM facts WHERE " SEQS " AND chain_id IS NOT NULL"
+#define BATCH_CHAINS "SELECT DISTINCT chain_id FROM facts WHERE " SEQS " AND chain_id IS NOT NULL"
 static enum status apply_chain_edges(struct db_conn *conn, const char *seqs, struct err *err)
 {
 	static const char del[] =
-		"WITH d AS (DELETE FROM edges WHERE rule = 'chain_id' AND evidence IN (" CHAINS ")"
+		"WITH big AS (SELECT chain_id FROM facts WHERE chain_id IN (" BATCH_CHAINS ")"
+		"  GROUP BY chain_id HAVING count(DISTINCT (kind, key)) > " CHAIN_MAX "),"
+		" d AS (DELETE FROM edges WHERE rule = 'chain_id' AND evidence IN (SELECT chain_id FROM big)"
 		"  RETURNING from_kind, from_key, to_kind, to_key)"
 		" INSERT INTO touched (kind, key)"
 		"  SELECT from_kind, from_key FROM d UNION SELECT to_kind, to_key FROM d";
 	static const char ins[] =
-		"WITH n AS (SELECT DISTINCT chain_id, kind, key FROM facts WHERE chain_id IN (" CHAINS ")),"
+		"WITH b AS (SELECT DISTINCT chain_id, kind, key FROM facts"
+		"  WHERE " SEQS " AND chain_id IS NOT NULL),"
+		" n AS (SELECT DISTINCT chain_id, kind, key FROM facts"
+		"  WHERE chain_id IN (SELECT chain_id FROM b)),"
 		" ok AS (SELECT chain_id FROM n GROUP BY chain_id HAVING count(*) <= " CHAIN_MAX "),"
+		" p AS (SELECT a.kind AS fk, a.key AS fkey, x.kind AS tk, x.key AS tkey, a.chain_id"
+		"   FROM b a JOIN n x USING (chain_id) WHERE cdlens_stage(a.kind) < cdlens_stage(x.kind)"
+		"  UNION SELECT x.kind, x.key, a.kind, a.key, a.chain_id"
+		"   FROM b a JOIN n x USING (chain_id) WHERE cdlens_stage(x.kind) < cdlens_stage(a.kind)),"
 		" i AS (INSERT INTO edges (from_kind, from_key, to_kind, to_key, rule, evidence)"
-		"  SELECT a.kind, a.key, b.kind, b.key, 'chain_id', a.chain_id"
-		"  FROM n a JOIN n b ON a.chain_id = b.chain_id"
-		"   AND cdlens_stage(a.kind) < cdlens_stage(b.kind)"
-		"  WHERE a.chain_id IN (SELECT chain_id FROM ok) ON CONFLICT DO NOTHING"
+		"  SELECT fk, fkey, tk, tkey, 'chain_id', chain_id FROM p"
+		"  WHERE chain_id IN (SELECT chain_id FROM ok) ON CONFLICT DO NOTHING"
 		"  RETURNING from_kind, from_key, to_kind, to_key)"
 		" INSERT INTO touched (kind, key)"
 		"  SELECT from_kind, from_key FROM i UNION SELECT to_kind, to_key FROM i";
 	const char *params[] = {seqs};
-	enum status st = run(conn, del, 1, params, "unlink chains", err);
+	enum status st = run(conn, del, 1, params, "unlink oversized chains", err);
 
 	return st == ST_OK ? run(conn, ins, 1, params, "link chains", err) : st;
 }
 
-/* context.links: the subject of the linking event and the subject of the event it names,
- * re-derived for the batch's links and for older links naming an event of the batch. */
+/* context.links: the subject of the linking event and the subject of the event it names.
+ * Made when the second of the two events arrives: for the batch's links, and for older
+ * links naming an event of the batch. Only ever added, like the facts they come from. */
 #define LINKING                                                                           \
 	"SELECT * FROM facts WHERE " SEQS " OR seq IN (SELECT seq FROM fact_links WHERE"  \
 	" target_id IN (SELECT ev_id FROM facts WHERE " SEQS "))"
 static enum status apply_link_edges(struct db_conn *conn, const char *seqs, struct err *err)
 {
-	static const char del[] =
-		"WITH f AS (" LINKING "),"
-		" d AS (DELETE FROM edges e USING f WHERE e.rule = 'links'"
-		"  AND e.evidence = cdlens_key2(f.ev_source, f.ev_id)"
-		"  RETURNING e.from_kind, e.from_key, e.to_kind, e.to_key)"
-		" INSERT INTO touched (kind, key)"
-		"  SELECT from_kind, from_key FROM d UNION SELECT to_kind, to_key FROM d";
 	static const char ins[] =
 		"WITH f AS (" LINKING "),"
 		" i AS (INSERT INTO edges (from_kind, from_key, to_kind, to_key, rule, evidence)"
@@ -445,9 +448,8 @@ static enum status apply_link_edges(struct db_conn *conn, const char *seqs, stru
 		" INSERT INTO touched (kind, key)"
 		"  SELECT from_kind, from_key FROM i UNION SELECT to_kind, to_key FROM i";
 	const char *params[] = {seqs};
-	enum status st = run(conn, del, 1, params, "unlink linked events", err);
 
-	return st == ST_OK ? run(conn, ins, 1, params, "link linked events", err) : st;
+	return run(conn, ins, 1, params, "link linked events", err);
 }
 
 /* The change each touched artifact was built from: the best-ranked change link, then the
@@ -495,30 +497,38 @@ static const char *value_or_null(const PGresult *res, int row, int col)
 }
 
 /*
- * The pairs (service, environment) to re-attribute: those of touched deployments, of
- * deployments of touched artifacts, and of deployments whose direct change lives in the
- * repository of a touched change (a newly merged change may fall inside their range).
+ * What to re-attribute, per (service, environment): a deployment's attribution depends only
+ * on its own candidates, its predecessor's bound and the changes merged between them. So
+ * each pair is recomputed from `t0`, the earliest of: a touched deployment; a deployment of a
+ * touched artifact; a deployment whose bound was merged no earlier than a touched change
+ * (that change may now fall inside its range). Deployments before t0 are not re-attributed;
+ * the ones at the latest time before t0 come along as context (save = false) so the first
+ * re-attributed one has its predecessor. Usually t0 is recent and the suffix is short.
  */
 enum status correlate_store_load_attribution(struct db_conn *conn, correlate_store_candidate_fn fn,
 					     void *arg, struct err *err)
 {
 	static const char sql[] =
-		"WITH pairs AS ("
-		"  SELECT cdlens_key2(d.service, d.environment) AS pair FROM deployments d"
+		"WITH starts AS ("
+		"  SELECT d.service, d.environment, d.at FROM deployments d"
 		"   JOIN touched t ON t.kind = 'deployment' AND t.key = d.key"
-		"  UNION SELECT cdlens_key2(d.service, d.environment) FROM deployments d"
+		"  UNION ALL SELECT d.service, d.environment, d.at FROM deployments d"
 		"   JOIN touched t ON t.kind = 'artifact' AND t.key = d.artifact"
-		"  UNION SELECT cdlens_key2(d.service, d.environment)"
-		"   FROM (SELECT DISTINCT c.repo FROM touched t JOIN changes c"
-		"    ON t.kind = 'change' AND c.key = t.key) r"
-		"   JOIN changes c2 ON c2.repo = r.repo"
+		"  UNION ALL SELECT d.service, d.environment, d.at"
+		"   FROM touched t JOIN changes c ON t.kind = 'change' AND c.key = t.key"
+		"   JOIN changes c2 ON c2.repo = c.repo AND c2.merged_at >= c.merged_at"
 		"   JOIN deployment_changes dc ON dc.change = c2.key AND dc.direct"
 		"   JOIN deployments d ON d.key = dc.deployment"
-		" )"
+		" ), pairs AS (SELECT service, environment, min(at) AS t0 FROM starts GROUP BY 1, 2),"
+		" bounds AS (SELECT p.service, p.environment, p.t0, coalesce((SELECT max(d.at)"
+		"   FROM deployments d WHERE d.service = p.service"
+		"    AND d.environment IS NOT DISTINCT FROM p.environment"
+		"    AND d.kind <> 'removed' AND d.at < p.t0), p.t0) AS from_at FROM pairs p)"
 		" SELECT d.key, cdlens_key2(d.service, d.environment), cand.change, cand.rule,"
 		"  cdlens_rule_rank(cand.rule), c.repo, c.merged_at IS NOT NULL,"
-		"  (extract(epoch FROM c.merged_at) * 1000000)::bigint, cand.evidence"
-		" FROM deployments d"
+		"  (extract(epoch FROM c.merged_at) * 1000000)::bigint, cand.evidence, d.at >= b.t0"
+		" FROM bounds b JOIN deployments d ON d.service = b.service"
+		"  AND d.environment IS NOT DISTINCT FROM b.environment AND d.at >= b.from_at"
 		" LEFT JOIN LATERAL ("
 		"  SELECT e.from_key AS change, e.rule, NULL::text AS evidence FROM edges e"
 		"   WHERE e.to_kind = 'deployment' AND e.to_key = d.key AND e.from_kind = 'change'"
@@ -528,7 +538,6 @@ enum status correlate_store_load_attribution(struct db_conn *conn, correlate_sto
 		" ) cand ON true"
 		" LEFT JOIN changes c ON c.key = cand.change"
 		" WHERE d.kind <> 'removed'"
-		"  AND cdlens_key2(d.service, d.environment) IN (SELECT pair FROM pairs)"
 		" ORDER BY 2, d.at, d.ev_source, d.ev_id, 5, 3";
 	PGresult *res = db_query_prepared(conn, sql, 0, NULL, PGRES_TUPLES_OK,
 					  "load deployments to attribute", err);
@@ -546,6 +555,7 @@ enum status correlate_store_load_attribution(struct db_conn *conn, correlate_sto
 			.has_merged = PQgetvalue(res, i, 6)[0] == 't',
 			.merged_us = strtoll(PQgetvalue(res, i, 7), NULL, 10),
 			.evidence = value_or_null(res, i, 8),
+			.save = PQgetvalue(res, i, 9)[0] == 't',
 		};
 		fn(arg, &c);
 	}
@@ -558,10 +568,12 @@ enum status correlate_store_save_attribution(struct db_conn *conn, const char *d
 					     struct err *err)
 {
 	static const char del[] =
-		"WITH d AS (SELECT jsonb_array_elements_text($1::jsonb) AS key),"
-		" x AS (DELETE FROM deployment_changes WHERE deployment IN (SELECT key FROM d))"
-		" DELETE FROM edges WHERE rule = 'commit_range' AND to_kind = 'deployment'"
-		"  AND to_key IN (SELECT key FROM d)";
+		/* = ANY(ARRAY(...)): an index lookup per key, where IN (subquery) would be
+		 * planned as a hash join over the whole table */
+		"WITH x AS (DELETE FROM deployment_changes"
+		"  WHERE deployment = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb))))"
+		" DELETE FROM edges e USING (SELECT jsonb_array_elements_text($1::jsonb) AS key) d"
+		"  WHERE e.to_kind = 'deployment' AND e.to_key = d.key AND e.rule = 'commit_range'";
 	static const char ins_direct[] =
 		"INSERT INTO deployment_changes (deployment, change, rule, direct, evidence)"
 		" SELECT d, c, rule, true, evidence FROM jsonb_to_recordset($1::jsonb)"
@@ -591,18 +603,22 @@ enum status correlate_store_save_attribution(struct db_conn *conn, const char *d
 	return st;
 }
 
-/* Incidents to re-attribute: touched ones, those in an environment where a deployment was
- * touched, and environment-less ones naming a touched deployment's artifact. */
+/* Incidents to re-attribute: touched ones, and those opened at or after a touched deployment
+ * in their environment (or, without an environment, naming its artifact): a deployment can
+ * only be chosen by incidents opened after it. */
 enum status correlate_store_incidents(struct db_conn *conn, struct err *err)
 {
 	static const char mark[] =
-		"INSERT INTO touched (kind, key)"
-		" SELECT DISTINCT 'incident_attr', i.key FROM incidents i"
-		" WHERE i.key IN (SELECT key FROM touched WHERE kind = 'incident')"
-		"  OR i.environment IN (SELECT d.environment FROM deployments d"
-		"   JOIN touched t ON t.kind = 'deployment' AND t.key = d.key)"
-		"  OR (i.environment IS NULL AND i.artifact IN (SELECT d.artifact FROM deployments d"
-		"   JOIN touched t ON t.kind = 'deployment' AND t.key = d.key))";
+		"WITH td AS (SELECT d.environment, d.artifact, d.at FROM deployments d"
+		"  JOIN touched t ON t.kind = 'deployment' AND t.key = d.key)"
+		" INSERT INTO touched (kind, key)"
+		" SELECT 'incident_attr', key FROM touched WHERE kind = 'incident'"
+		" UNION SELECT 'incident_attr', i.key FROM (SELECT environment, min(at) AS t0 FROM td"
+		"   GROUP BY 1) e JOIN incidents i ON i.environment = e.environment"
+		"   AND i.opened_at >= e.t0"
+		" UNION SELECT 'incident_attr', i.key FROM (SELECT artifact, min(at) AS t0 FROM td"
+		"   GROUP BY 1) a JOIN incidents i ON i.environment IS NULL"
+		"   AND i.artifact = a.artifact AND i.opened_at >= a.t0";
 	static const char del[] =
 		"DELETE FROM incident_deployments WHERE incident IN"
 		" (SELECT key FROM touched WHERE kind = 'incident_attr')";
@@ -612,15 +628,20 @@ enum status correlate_store_incidents(struct db_conn *conn, struct err *err)
 	static const char ins[] =
 		"INSERT INTO incident_deployments (incident, deployment, rule)"
 		" SELECT i.key, p.key, p.rule FROM incidents i"
-		" CROSS JOIN LATERAL (SELECT least(i.detected_at, i.reported_at) AS at) s"
-		" CROSS JOIN LATERAL (SELECT d.key, CASE WHEN i.artifact IS NOT NULL THEN 'artifact'"
-		"   WHEN i.service IS NOT NULL THEN 'service' ELSE 'environment' END AS rule"
-		"  FROM deployments d WHERE d.kind <> 'removed' AND d.at <= s.at"
-		"   AND (i.environment IS NULL OR d.environment = i.environment)"
-		"   AND CASE WHEN i.artifact IS NOT NULL THEN d.artifact = i.artifact"
-		"    WHEN i.service IS NOT NULL THEN d.service = i.service AND i.environment IS NOT NULL"
-		"    ELSE i.environment IS NOT NULL END"
-		"  ORDER BY d.at DESC, d.ev_source DESC, d.ev_id DESC LIMIT 1) p"
+		" CROSS JOIN LATERAL (SELECT * FROM ("
+		"  (SELECT d.key, 'artifact' AS rule FROM deployments d"
+		"   WHERE i.artifact IS NOT NULL AND d.artifact = i.artifact"
+		"    AND (i.environment IS NULL OR d.environment = i.environment)"
+		"    AND d.kind <> 'removed' AND d.at <= i.opened_at"
+		"   ORDER BY d.at DESC, d.ev_source DESC, d.ev_id DESC LIMIT 1)"
+		"  UNION ALL (SELECT d.key, 'service' FROM deployments d"
+		"   WHERE i.artifact IS NULL AND i.service IS NOT NULL AND d.service = i.service"
+		"    AND d.environment = i.environment AND d.kind <> 'removed' AND d.at <= i.opened_at"
+		"   ORDER BY d.at DESC, d.ev_source DESC, d.ev_id DESC LIMIT 1)"
+		"  UNION ALL (SELECT d.key, 'environment' FROM deployments d"
+		"   WHERE i.artifact IS NULL AND i.service IS NULL AND d.environment = i.environment"
+		"    AND d.kind <> 'removed' AND d.at <= i.opened_at"
+		"   ORDER BY d.at DESC, d.ev_source DESC, d.ev_id DESC LIMIT 1)) x LIMIT 1) p"
 		" WHERE i.key IN (SELECT key FROM touched WHERE kind = 'incident_attr')";
 	enum status st = run(conn, mark, 0, NULL, "find incidents to attribute", err);
 
@@ -667,8 +688,9 @@ enum status correlate_store_pending(struct db_conn *conn, int64_t *pending, doub
 				    struct err *err)
 {
 	static const char sql[] =
-		"SELECT count(*), coalesce(extract(epoch FROM now() - min(e.received_at)), 0)::float8"
-		" FROM correlate_queue q JOIN events e USING (seq)";
+		"SELECT (SELECT count(*) FROM correlate_queue), coalesce(extract(epoch FROM now() -"
+		" (SELECT received_at FROM events WHERE seq = (SELECT min(seq) FROM correlate_queue))),"
+		" 0)::float8";
 	PGresult *res = db_query_prepared(conn, sql, 0, NULL, PGRES_TUPLES_OK,
 					  "measure correlation lag", err);
 

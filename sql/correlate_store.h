@@ -46,15 +46,15 @@ enum status correlate_store_apply(struct db_conn *conn, const char *seqs, const 
 				  struct err *err);
 
 /*
- * One candidate row per (deployment, direct-change candidate) of every deployment that shares
- * a service and environment with something this batch touched, ordered by pair, deployment
+ * One candidate row per (deployment, direct-change candidate) of the deployments to
+ * re-attribute (save) and of their predecessors (context, !save), ordered by pair, deployment
  * time, rank. change/rule/repo are NULL when the deployment has no candidate; merged_us is
  * meaningful only when has_merged.
  */
 struct correlate_store_candidate {
 	const char *deployment, *pair, *change, *rule, *repo, *evidence;
 	int rank;
-	bool has_merged;
+	bool has_merged, save;
 	int64_t merged_us;
 };
 typedef void (*correlate_store_candidate_fn)(void *arg, const struct correlate_store_candidate *c);

@@ -202,16 +202,18 @@ CREATE TABLE deployments (
 );
 CREATE INDEX deployments_service_env ON deployments (service, environment, at);
 CREATE INDEX deployments_env_at ON deployments (environment, at);
-CREATE INDEX deployments_artifact ON deployments (artifact);
+CREATE INDEX deployments_artifact ON deployments (artifact, at);
 CREATE INDEX deployments_ev_id ON deployments (ev_id);
 
 CREATE TABLE incidents (
     key          text COLLATE "C" PRIMARY KEY,
     description  text, ticket_url text,
     environment  text COLLATE "C", service text COLLATE "C", artifact text COLLATE "C",
-    detected_at  timestamptz, reported_at timestamptz, resolved_at timestamptz
+    detected_at  timestamptz, reported_at timestamptz, resolved_at timestamptz,
+    opened_at    timestamptz   -- least(detected_at, reported_at): what attribution uses
 );
-CREATE INDEX incidents_environment ON incidents (environment);
+CREATE INDEX incidents_environment ON incidents (environment, opened_at);
+CREATE INDEX incidents_artifact ON incidents (artifact, opened_at) WHERE environment IS NULL;
 
 -- Every link the rules found, upstream -> downstream (change -> build -> artifact ->
 -- deployment -> incident; pipeline run -> task run; test suite run -> test case run), with the
@@ -224,9 +226,10 @@ CREATE TABLE edges (
     to_key     text COLLATE "C" NOT NULL,
     rule       text NOT NULL,
     evidence   text COLLATE "C" NOT NULL,
-    PRIMARY KEY (from_kind, from_key, to_kind, to_key, rule, evidence)
+    -- "to" first: the correlator replaces a deployment's commit_range links by (to, rule)
+    PRIMARY KEY (to_kind, to_key, rule, from_kind, from_key, evidence)
 );
-CREATE INDEX edges_to ON edges (to_kind, to_key);
+CREATE INDEX edges_from ON edges (from_kind, from_key);
 CREATE INDEX edges_evidence ON edges (rule, evidence);
 
 -- Which changes each deployment shipped, and by which rule: links, chain_id, artifact (the
