@@ -22,7 +22,7 @@ port=18481
 build-bench/web/cdlens serve --database-url "$url" --listen 127.0.0.1:$port \
   --ingest-tokens bench:bench-secret-1 --log-level warn 2>bench/.server-corr.log &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; scripts/pg.sh stop "$pgdir"' EXIT
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; scripts/pg.sh stop "$pgdir"' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/readyz >/dev/null && break; sleep 0.1; done
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"

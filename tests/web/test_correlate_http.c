@@ -182,6 +182,17 @@ static void scenario_is_linked(void **state)
 		    " from_kind = 'pipeline_run' AND to_key = 'b-1' AND rule = 'chain_id'", 1);
 	expect_rows("context.links tie A3 to d-prod-2", "SELECT count(*) FROM edges WHERE from_key ="
 		    " " A3 " AND to_key = " DEP("d-prod-2") " AND rule = 'links'", 1);
+	expect_rows("test suite run from 0.4 and 0.5 events", "SELECT count(*) FROM"
+		    " test_suite_runs WHERE key = 'ts-1' AND name = 'Smoke' AND environment ="
+		    " 'staging' AND outcome = 'fail' AND started_at < finished_at", 1);
+	expect_rows("test case runs of ts-1 (0.3 and 0.5)", "SELECT count(*) FROM test_case_runs"
+		    " WHERE test_suite_run = 'ts-1' AND finished_at IS NOT NULL", 2);
+	/* 2 case runs -> suite; every test event names staging: 2 suite + 2 case events */
+	expect_rows("test runs are linked to their suite and environment", "SELECT count(*) FROM"
+		    " edges WHERE (rule = 'test_suite_run_reference' AND from_key = 'ts-1')"
+		    " OR (rule = 'environment_reference' AND to_kind LIKE 'test_%')", 6);
+	expect_rows("chain A links the suite run to the artifact's build", "SELECT count(*) FROM"
+		    " edges WHERE rule = 'chain_id' AND from_key = 'b-1' AND to_key = 'ts-1'", 1);
 	expect_rows("environment names", "SELECT count(*) FROM environments WHERE key = 'prod' AND"
 		    " name = 'Production EU' AND created_at < modified_at", 1);
 	expect_rows("d-prod-1 ships 101 only (first in prod)", "SELECT count(*) FROM"
