@@ -53,6 +53,9 @@ static const struct config_field fields[] = {
 	 "group-commit threads, each with its own PostgreSQL connection"},
 	{"commit-max-events", "CDLENS_COMMIT_MAX_EVENTS", CFG_INT, F(commit_max_events), "5000",
 	 1, 100000, "most events written in one group-commit transaction"},
+	{"correlate", "CDLENS_CORRELATE", CFG_BOOL, F(correlate), "true", 0, 0,
+	 "run the correlator in this process (false: an ingest-only node; another server or "
+	 "`cdlens recorrelate` links the events)"},
 	{"retry-after", "CDLENS_RETRY_AFTER", CFG_INT, F(retry_after_s), "2", 1, 3600,
 	 "seconds sent in Retry-After while the database is unavailable"},
 	{"log-level", "CDLENS_LOG_LEVEL", CFG_STR, F(log_level), "info", 0, 0,

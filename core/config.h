@@ -34,6 +34,7 @@ struct config {
 	long db_pool;
 	long committers;
 	long commit_max_events; /* events per group-commit transaction */
+	bool correlate;         /* run the correlator thread */
 	long retry_after_s;
 	char *log_level;
 	/* derived by config_load() */

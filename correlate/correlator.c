@@ -376,6 +376,9 @@ void correlator_free(struct correlator *c)
 
 void correlator_stats(struct correlator *c, struct correlator_stats *out)
 {
+	*out = (struct correlator_stats){0};
+	if (!c)
+		return;
 	pthread_mutex_lock(&c->lock);
 	*out = c->stats;
 	pthread_mutex_unlock(&c->lock);

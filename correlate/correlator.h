@@ -32,6 +32,7 @@ struct correlator_stats {
 struct correlator *correlator_new(const char *db_url);
 /* Stop the thread (finishing its batch) and free. NULL: no-op. */
 void correlator_free(struct correlator *c);
+/* Counters since start; NULL (correlation off in this process): all zero. */
 void correlator_stats(struct correlator *c, struct correlator_stats *out);
 
 /*

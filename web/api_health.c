@@ -46,7 +46,7 @@ int api_readyz(struct request *req)
 		return reply_problem(req, &req->err, -1);
 	}
 	committer_stats(req->app->committer, &stats);
-	correlator_stats(req->app->correlator, &cs);
+	correlator_stats(req->app->correlator, &cs); /* NULL (correlation off): zeroes */
 	int n = snprintf(body, sizeof body,
 			 "{\"status\":\"ready\",\"schema_version\":%d,\"queued_events\":%zu,"
 			 "\"correlation\":{\"pending_events\":%lld,\"lag_seconds\":%.3f,"

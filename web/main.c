@@ -141,7 +141,11 @@ static int cmd_serve(int argc, char **argv)
 	app.pool = db_pool_new(cfg.database_url, (int)cfg.db_pool);
 	app.committer = committer_new(cfg.database_url, (int)cfg.committers,
 				      (size_t)cfg.commit_max_events);
-	app.correlator = correlator_new(cfg.database_url);
+	if (cfg.correlate)
+		app.correlator = correlator_new(cfg.database_url);
+	else
+		log_info("correlation is off in this process (--correlate=false): events stay queued"
+			 " until a server with correlation on links them");
 	struct server *srv = server_start(&app, &err);
 	if (!srv)
 		die("%s", err.msg);

@@ -78,9 +78,13 @@ static void defaults(void **state)
 	assert_int_equal(cfg.committers, 2);
 	assert_int_equal(cfg.commit_max_events, 5000);
 	assert_int_equal(cfg.retry_after_s, 2);
+	assert_true(cfg.correlate);
 	assert_string_equal(cfg.log_level, "info");
 	assert_int_equal(cfg.ntokens, 0);
 	assert_int_equal(err.status, ST_OK);
+	config_release(&cfg);
+	assert_int_equal(load(&cfg, 0, &err, ARGS("--database-url=" DB, "--correlate=false")), ST_OK);
+	assert_false(cfg.correlate);
 	config_release(&cfg);
 	assert_null(cfg.database_url);
 	assert_null(cfg.listen);
@@ -628,6 +632,8 @@ static void usage_lists_every_option(void **state)
 	    "CDLENS_DB_POOL",
 	    "--committers",
 	    "--commit-max-events",
+	    "--correlate",
+	    "CDLENS_CORRELATE",
 	    "--retry-after",
 	    "--log-level",
 	    "[default: info]",
@@ -646,7 +652,7 @@ static void usage_lists_every_option(void **state)
 	size_t lines = 0;
 	for (const char *p = text; *p; p++)
 		lines += *p == '\n';
-	assert_int_equal(lines, 14);
+	assert_int_equal(lines, 15);
 	free(text);
 }
 

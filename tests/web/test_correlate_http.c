@@ -10,6 +10,9 @@
  *    after each request and sometimes not (so batch boundaries differ): every derived table
  *    is identical to the in-order run.
  * 3. recorrelate_matches_incremental: `cdlens recorrelate` rebuilds the same tables.
+ * 4. lag_is_visible_and_caught_up: a server with --correlate=false leaves the events queued
+ *    and /readyz shows how many and for how long; a correlating server started later catches
+ *    up to the same tables.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -325,12 +328,54 @@ static void recorrelate_matches_incremental(void **state)
 	expect_rows("queue empty after recorrelate", "SELECT count(*) FROM correlate_queue", 0);
 }
 
+/* ---- 4. an ingest-only node, then catching up ---- */
+
+static long readyz_number(const char *member, double *value)
+{
+	struct http_response r = {0};
+	char key[64];
+
+	assert_int_equal(http_request(srv.port, "GET", "/readyz", NULL, NULL, 0, &r), 200);
+	snprintf(key, sizeof key, "\"%s\":", member);
+	const char *p = strstr(r.body, key);
+	assert_non_null(p);
+	*value = strtod(p + strlen(key), NULL);
+	http_response_release(&r);
+	return (long)*value;
+}
+
+static void lag_is_visible_and_caught_up(void **state)
+{
+	(void)state;
+	static const char *const ingest_only[] = {"--correlate=false", NULL};
+	double v;
+
+	assert_non_null(reference);
+	assert_int_equal(test_server_stop(&srv), 0);
+	testdb_exec(db_url, reset_sql);
+	test_server_start(&srv, db_url, ingest_only);
+	for (size_t i = 0; i < nevents; i++)
+		post_one(MODE_BARE, events[i]);
+	usleep(1200 * 1000);
+	assert_int_equal(readyz_number("pending_events", &v), (long)nevents);
+	assert_true(readyz_number("lag_seconds", &v) >= 0 && v >= 1.0);
+	expect_rows("nothing correlated by an ingest-only node", "SELECT count(*) FROM facts", 0);
+	assert_int_equal(test_server_stop(&srv), 0);
+
+	test_server_start(&srv, db_url, NULL); /* correlating again: teardown stops it */
+	wait_correlated();
+	char *got = dump();
+	assert_same_dump(reference, got, 0);
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(scenario_is_linked),
 		cmocka_unit_test(converges_in_any_order),
 		cmocka_unit_test(recorrelate_matches_incremental),
+		cmocka_unit_test(lag_is_visible_and_caught_up),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
