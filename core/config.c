@@ -53,6 +53,10 @@ static const struct config_field fields[] = {
 	 "group-commit threads, each with its own PostgreSQL connection"},
 	{"commit-max-events", "CDLENS_COMMIT_MAX_EVENTS", CFG_INT, F(commit_max_events), "5000",
 	 1, 100000, "most events written in one group-commit transaction"},
+	{"production-env", "CDLENS_PRODUCTION_ENV", CFG_STR, F(production_env),
+	 "^(.*[/:])?(prod|production)$", 0, 0,
+	 "environments whose id or name matches this POSIX extended regex (case-insensitive) "
+	 "are production"},
 	{"correlate", "CDLENS_CORRELATE", CFG_BOOL, F(correlate), "true", 0, 0,
 	 "run the correlator in this process (false: an ingest-only node; another server or "
 	 "`cdlens recorrelate` links the events)"},

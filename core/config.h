@@ -35,6 +35,7 @@ struct config {
 	long committers;
 	long commit_max_events; /* events per group-commit transaction */
 	bool correlate;         /* run the correlator thread */
+	char *production_env;   /* regex naming production environments */
 	long retry_after_s;
 	char *log_level;
 	/* derived by config_load() */

@@ -10,12 +10,16 @@ struct config;
 struct db_pool;
 struct committer;
 struct correlator;
+struct production;
+struct dora_tiers;
 
 struct app {
 	const struct config *cfg;
 	struct db_pool *pool;
 	struct committer *committer;
 	struct correlator *correlator;
+	const struct production *production; /* --production-env, compiled */
+	const struct dora_tiers *tiers;      /* metrics/tiers.tsv, parsed */
 	atomic_uint_fast64_t rejected[16]; /* ingest requests refused, by enum status */
 };
 

@@ -6,6 +6,11 @@ struct request;
 int api_events_post(struct request *req);   /* web/api_events.c */
 int api_healthz(struct request *req);       /* web/api_health.c */
 int api_readyz(struct request *req);        /* web/api_health.c */
+int api_dora(struct request *req);          /* web/api_dora.c */
+int api_dora_services(struct request *req); /* web/api_dora.c */
+int api_deployments(struct request *req);   /* web/api_lists.c */
+int api_changes(struct request *req);       /* web/api_lists.c */
+int api_incidents(struct request *req);     /* web/api_lists.c */
 int api_trace(struct request *req);         /* web/api_trace.c */
 
 #endif

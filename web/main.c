@@ -19,6 +19,8 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "correlate/correlator.h"
+#include "metrics/production.h"
+#include "metrics/tiers.h"
 #include "ingest/committer.h"
 #include "sql/correlate_store.h"
 #include "sql/db.h"
@@ -137,6 +139,14 @@ static int cmd_serve(int argc, char **argv)
 	if (cfg.ntokens == 0)
 		log_warn("INSECURE: --insecure-no-auth is set and no ingest tokens are configured: "
 			 "ANYONE who can reach %s can write events", cfg.listen);
+	struct production *prod = production_new(cfg.production_env, &err);
+	if (!prod)
+		die("%s", err.msg);
+	struct dora_tiers *tiers = tiers_parse(tiers_builtin, &err);
+	if (!tiers)
+		die("%s", err.msg);
+	app.production = prod;
+	app.tiers = tiers;
 	migrate_or_die(&cfg);
 	app.pool = db_pool_new(cfg.database_url, (int)cfg.db_pool);
 	app.committer = committer_new(cfg.database_url, (int)cfg.committers,
@@ -155,6 +165,8 @@ static int cmd_serve(int argc, char **argv)
 	committer_free(app.committer);
 	correlator_free(app.correlator);
 	db_pool_free(app.pool);
+	production_free(prod);
+	tiers_free(tiers);
 	log_info("stopped");
 	config_release(&cfg);
 	return 0;

@@ -26,6 +26,11 @@ static const struct route routes[] = {
 	{"POST", "/", api_events_post}, /* Knative-style sinks post to the root */
 	{"GET", "/healthz", api_healthz},
 	{"GET", "/readyz", api_readyz},
+	{"GET", "/api/v1/dora", api_dora},
+	{"GET", "/api/v1/dora/services", api_dora_services},
+	{"GET", "/api/v1/deployments", api_deployments},
+	{"GET", "/api/v1/changes", api_changes},
+	{"GET", "/api/v1/incidents", api_incidents},
 	{"GET", "/api/v1/trace", api_trace},
 };
 

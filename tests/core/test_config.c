@@ -79,6 +79,7 @@ static void defaults(void **state)
 	assert_int_equal(cfg.commit_max_events, 5000);
 	assert_int_equal(cfg.retry_after_s, 2);
 	assert_true(cfg.correlate);
+	assert_string_equal(cfg.production_env, "^(.*[/:])?(prod|production)$");
 	assert_string_equal(cfg.log_level, "info");
 	assert_int_equal(cfg.ntokens, 0);
 	assert_int_equal(err.status, ST_OK);
@@ -632,6 +633,8 @@ static void usage_lists_every_option(void **state)
 	    "CDLENS_DB_POOL",
 	    "--committers",
 	    "--commit-max-events",
+	    "--production-env",
+	    "CDLENS_PRODUCTION_ENV",
 	    "--correlate",
 	    "CDLENS_CORRELATE",
 	    "--retry-after",
@@ -652,7 +655,7 @@ static void usage_lists_every_option(void **state)
 	size_t lines = 0;
 	for (const char *p = text; *p; p++)
 		lines += *p == '\n';
-	assert_int_equal(lines, 15);
+	assert_int_equal(lines, 16);
 	free(text);
 }
 

@@ -1,0 +1,71 @@
+#ifndef SQL_METRICS_STORE_H
+#define SQL_METRICS_STORE_H
+/*
+ * The rows behind the DORA figures (docs/METRICS.md), read from the linked model
+ * (0002_model.sql): production deployments with their failure, restoration and rework facts,
+ * changes at their first production deployment, incidents. metrics/dora.c aggregates them;
+ * the drill-down endpoints list the very same rows, so every figure can be traced to them.
+ *
+ * Filters (all calls): `from`/`to` are RFC 3339 texts (window [from, to)); `environments` is
+ * a JSON array of the production environment ids to include; `services` a JSON array of
+ * service ids, or NULL for all. Rows come in time order.
+ * Errors: ST_UNAVAILABLE (connection), ST_INTERNAL. Threads: one db_conn per thread.
+ * Ownership: row strings are borrowed for the duration of the callback.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+struct db_conn;
+
+struct metrics_filter {
+	const char *from, *to;
+	const char *environments; /* JSON array */
+	const char *services;     /* JSON array or NULL */
+};
+
+/* Every environment id deployments name, with its name from environment events (or NULL). */
+typedef void (*metrics_store_env_fn)(void *arg, const char *id, const char *name);
+enum status metrics_store_environments(struct db_conn *conn, metrics_store_env_fn fn, void *arg,
+				       struct err *err);
+
+struct metrics_deployment_row {
+	const char *key, *ev_source, *ev_id, *service, *environment, *kind, *artifact;
+	int64_t at_us;
+	bool failed, restored, rework;
+	const char *rolled_back_by;   /* the next deployment when it is a rollback, else NULL */
+	int64_t next_us;              /* the next production deployment of S in E; 0: none */
+	const char *incidents;        /* JSON array of attributed incident ids before the next */
+	int64_t restored_us;          /* meaningful when restored */
+	const char *rework_incident;  /* the open incident that makes it rework, or NULL */
+	const char *changes;          /* JSON array [{repository,id,rule}] or NULL (not asked) */
+};
+typedef void (*metrics_store_deployment_fn)(void *arg, const struct metrics_deployment_row *r);
+/* Production deployments in the window; with_changes adds the changes each one shipped. */
+enum status metrics_store_deployments(struct db_conn *conn, const struct metrics_filter *f,
+				      bool with_changes, metrics_store_deployment_fn fn,
+				      void *arg, struct err *err);
+
+struct metrics_change_row {
+	const char *key, *repository, *id, *deployment, *ev_source, *ev_id, *service,
+		*environment, *rule;
+	int64_t first_us, deployed_us;
+};
+typedef void (*metrics_store_change_fn)(void *arg, const struct metrics_change_row *r);
+/* Changes whose first production deployment (among the filtered ones) is in the window. */
+enum status metrics_store_changes(struct db_conn *conn, const struct metrics_filter *f,
+				  metrics_store_change_fn fn, void *arg, struct err *err);
+
+struct metrics_incident_row {
+	const char *key, *description, *environment, *service, *artifact, *deployment,
+		*deployment_service, *rule;
+	int64_t opened_us, resolved_us; /* resolved_us 0: open */
+};
+typedef void (*metrics_store_incident_fn)(void *arg, const struct metrics_incident_row *r);
+/* Incidents in the environments opened in the window (service filter: the incident's
+ * service or its deployment's). */
+enum status metrics_store_incidents(struct db_conn *conn, const struct metrics_filter *f,
+				    metrics_store_incident_fn fn, void *arg, struct err *err);
+
+#endif

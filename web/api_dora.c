@@ -1,0 +1,324 @@
+/*
+ * web/api_dora.c: GET /api/v1/dora, /api/v1/dora/services and the drill-down lists
+ * /api/v1/deployments, /api/v1/changes, /api/v1/incidents (docs/API.md, docs/METRICS.md).
+ *
+ * Every figure is computed (metrics/dora.c) from exactly the rows the drill-down lists
+ * return for the same parameters, so a number can always be re-counted from its list.
+ * Parameters shared by all five: from, to (RFC 3339; default the 30 days up to now), service
+ * and environment (repeatable), format=csv (or Accept: text/csv) for the lists.
+ * When you add a parameter or a member: change docs/API.md and web/openapi.json too.
+ */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/xalloc.h"
+#include "metrics/dora.h"
+#include "metrics/production.h"
+#include "metrics/tiers.h"
+#include "sql/db.h"
+#include "sql/metrics_store.h"
+#include "web/api_dora_params.h"
+#include "web/app.h"
+#include "web/handlers.h"
+#include "web/request.h"
+
+/* ---- figures as JSON ---- */
+
+static void add_number_or_null(cJSON *o, const char *name, bool present, double v)
+{
+	if (present)
+		cJSON_AddNumberToObject(o, name, v);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+static void add_tier(cJSON *o, const struct dora_tiers *t, int year, enum tiers_metric m,
+		     bool present, double v)
+{
+	const char *tier = present ? tiers_classify(t, year, m, v) : NULL;
+
+	if (tier)
+		cJSON_AddStringToObject(o, "tier", tier);
+	else
+		cJSON_AddNullToObject(o, "tier");
+}
+
+static void add_stats(cJSON *o, const struct dora_stats *s)
+{
+	add_number_or_null(o, "mean_seconds", s->count, s->mean);
+	add_number_or_null(o, "median_seconds", s->count, s->p50);
+	add_number_or_null(o, "p75_seconds", s->count, s->p75);
+	add_number_or_null(o, "p90_seconds", s->count, s->p90);
+}
+
+static void add_figures(cJSON *root, const struct dora_figures *f, const struct dora_tiers *t,
+			int year)
+{
+	cJSON *o = cJSON_AddObjectToObject(root, "deployment_frequency");
+	cJSON_AddNumberToObject(o, "deployments", (double)f->deployments);
+	cJSON_AddNumberToObject(o, "per_day", f->per_day);
+	add_tier(o, t, year, TIERS_DEPLOYMENT_FREQUENCY, f->deployments, f->per_day);
+
+	o = cJSON_AddObjectToObject(root, "lead_time");
+	cJSON_AddNumberToObject(o, "changes", (double)f->changes);
+	add_stats(o, &f->lead);
+	add_tier(o, t, year, TIERS_LEAD_TIME, f->lead.count, f->lead.p50);
+
+	double cfr = f->deployments ? (double)f->failed / (double)f->deployments : 0;
+	o = cJSON_AddObjectToObject(root, "change_failure_rate");
+	cJSON_AddNumberToObject(o, "deployments", (double)f->deployments);
+	cJSON_AddNumberToObject(o, "failed", (double)f->failed);
+	add_number_or_null(o, "rate", f->deployments, cfr);
+	add_tier(o, t, year, TIERS_CHANGE_FAILURE_RATE, f->deployments, cfr);
+
+	o = cJSON_AddObjectToObject(root, "recovery_time");
+	cJSON_AddNumberToObject(o, "recoveries", (double)f->recoveries);
+	cJSON_AddNumberToObject(o, "open", (double)f->open);
+	add_stats(o, &f->recovery);
+	add_tier(o, t, year, TIERS_RECOVERY_TIME, f->recovery.count, f->recovery.p50);
+
+	o = cJSON_AddObjectToObject(root, "rework_rate");
+	cJSON_AddNumberToObject(o, "deployments", (double)f->deployments);
+	cJSON_AddNumberToObject(o, "rework", (double)f->rework);
+	add_number_or_null(o, "rate", f->deployments,
+			   f->deployments ? (double)f->rework / (double)f->deployments : 0);
+}
+
+static void add_time(cJSON *o, const char *name, int64_t us)
+{
+	char ts[28];
+
+	clock_format_rfc3339(us, ts);
+	cJSON_AddStringToObject(o, name, ts);
+}
+
+static cJSON *bucket_json(const struct dora_figures *f, int64_t start, int64_t end)
+{
+	cJSON *b = cJSON_CreateObject();
+
+	add_time(b, "start", start);
+	add_time(b, "end", end);
+	cJSON_AddNumberToObject(b, "deployments", (double)f->deployments);
+	cJSON_AddNumberToObject(b, "per_day", f->per_day);
+	cJSON_AddNumberToObject(b, "changes", (double)f->changes);
+	add_number_or_null(b, "lead_time_median_seconds", f->lead.count, f->lead.p50);
+	add_number_or_null(b, "lead_time_p90_seconds", f->lead.count, f->lead.p90);
+	cJSON_AddNumberToObject(b, "failed", (double)f->failed);
+	add_number_or_null(b, "change_failure_rate", f->deployments,
+			   f->deployments ? (double)f->failed / (double)f->deployments : 0);
+	cJSON_AddNumberToObject(b, "recoveries", (double)f->recoveries);
+	cJSON_AddNumberToObject(b, "open", (double)f->open);
+	add_number_or_null(b, "recovery_median_seconds", f->recovery.count, f->recovery.p50);
+	cJSON_AddNumberToObject(b, "rework", (double)f->rework);
+	add_number_or_null(b, "rework_rate", f->deployments,
+			   f->deployments ? (double)f->rework / (double)f->deployments : 0);
+	return b;
+}
+
+/* ---- rows -> arrays ---- */
+
+struct rows {
+	struct dora_deployment *deps;
+	char **dep_service;
+	size_t ndeps;
+	struct dora_change *changes;
+	size_t nchanges;
+};
+
+static void take_deployment(void *arg, const struct metrics_deployment_row *r)
+{
+	struct rows *rows = arg;
+
+	rows->deps = xrealloc(rows->deps, (rows->ndeps + 1) * sizeof *rows->deps);
+	rows->dep_service = xrealloc(rows->dep_service, (rows->ndeps + 1) * sizeof(char *));
+	rows->deps[rows->ndeps] = (struct dora_deployment){r->at_us, r->failed, r->restored,
+							   r->rework, r->restored_us};
+	rows->dep_service[rows->ndeps++] = xstrdup(r->service);
+}
+
+static void take_change(void *arg, const struct metrics_change_row *r)
+{
+	struct rows *rows = arg;
+
+	rows->changes = xrealloc(rows->changes, (rows->nchanges + 1) * sizeof *rows->changes);
+	rows->changes[rows->nchanges++] = (struct dora_change){r->deployed_us, r->first_us};
+}
+
+static void rows_release(struct rows *rows)
+{
+	for (size_t i = 0; i < rows->ndeps; i++)
+		free(rows->dep_service[i]);
+	free(rows->dep_service);
+	free(rows->deps);
+	free(rows->changes);
+	*rows = (struct rows){0};
+}
+
+static enum status load_rows(struct db_conn *conn, const struct metrics_filter *f,
+			     struct rows *rows, struct err *err)
+{
+	enum status st = metrics_store_deployments(conn, f, false, take_deployment, rows, err);
+
+	return st == ST_OK ? metrics_store_changes(conn, f, take_change, rows, err) : st;
+}
+
+/* ---- GET /api/v1/dora ---- */
+
+static cJSON *dora_json(const struct dora_params *p, const struct rows *rows,
+			const struct dora_tiers *tiers)
+{
+	cJSON *root = cJSON_CreateObject();
+	struct dora_figures f;
+	int64_t *starts = NULL;
+
+	dora_params_describe(p, tiers, root);
+	dora_figures_compute(rows->deps, rows->ndeps, rows->changes, rows->nchanges, p->from_us,
+			     p->to_us, &f);
+	add_figures(root, &f, tiers, p->year);
+	size_t n = dora_buckets(p->from_us, p->to_us, p->bucket, &starts);
+	cJSON *buckets = cJSON_AddArrayToObject(root, "buckets");
+	for (size_t i = 0; i < n; i++) {
+		dora_figures_compute(rows->deps, rows->ndeps, rows->changes, rows->nchanges,
+				     starts[i], starts[i + 1], &f);
+		cJSON_AddItemToArray(buckets, bucket_json(&f, starts[i], starts[i + 1]));
+	}
+	free(starts);
+	return root;
+}
+
+int api_dora(struct request *req)
+{
+	static const char *const allowed[] = {"from", "to", "service", "environment", "bucket",
+					      "report", NULL};
+	struct dora_params p = {0};
+	struct rows rows = {0};
+	struct db_conn *conn = NULL;
+	int status;
+
+	if (dora_params_parse(req, allowed, &p) != ST_OK ||
+	    !(conn = db_acquire(req->app->pool, 1000, &req->err)) ||
+	    dora_params_environments(req, conn, &p) != ST_OK ||
+	    load_rows(conn, &p.filter, &rows, &req->err) != ST_OK) {
+		status = reply_problem(req, &req->err, -1);
+		goto out;
+	}
+	db_release(req->app->pool, conn);
+	conn = NULL;
+	cJSON *root = dora_json(&p, &rows, req->app->tiers);
+	status = reply_cjson(req, root);
+out:
+	db_release(req->app->pool, conn);
+	rows_release(&rows);
+	dora_params_release(&p);
+	return status;
+}
+
+/* ---- GET /api/v1/dora/services ---- */
+
+static cJSON *service_json(const char *service, const struct rows *all, const struct rows *own,
+			   const struct dora_params *p, const struct dora_tiers *tiers)
+{
+	struct dora_deployment *deps = xcalloc(all->ndeps + 1, sizeof *deps);
+	size_t n = 0;
+	struct dora_figures f;
+
+	for (size_t i = 0; i < all->ndeps; i++)
+		if (strcmp(all->dep_service[i], service) == 0)
+			deps[n++] = all->deps[i];
+	dora_figures_compute(deps, n, own->changes, own->nchanges, p->from_us, p->to_us, &f);
+	free(deps);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "service", service);
+	add_figures(o, &f, tiers, p->year);
+	return o;
+}
+
+/* Distinct services of the deployment rows, sorted. */
+static size_t distinct_services(const struct rows *rows, const char ***out)
+{
+	const char **v = xcalloc(rows->ndeps + 1, sizeof *v);
+	size_t n = 0;
+
+	for (size_t i = 0; i < rows->ndeps; i++) {
+		size_t k = 0;
+		while (k < n && strcmp(v[k], rows->dep_service[i]) != 0)
+			k++;
+		if (k == n)
+			v[n++] = rows->dep_service[i];
+	}
+	qsort(v, n, sizeof *v, dora_params_cmp_str);
+	*out = v;
+	return n;
+}
+
+/* A change counts for a service at its first production deployment OF THAT SERVICE, as
+ * /api/v1/dora?service=S counts it: so the changes are loaded per service. */
+static enum status services_json(struct db_conn *conn, const struct dora_params *p,
+				 const struct rows *all, const struct dora_tiers *tiers,
+				 cJSON *list, struct err *err)
+{
+	const char **services = NULL;
+	size_t n = distinct_services(all, &services);
+	enum status st = ST_OK;
+
+	for (size_t i = 0; i < n && st == ST_OK; i++) {
+		struct rows own = {0};
+		struct buf one = BUF_INIT(0);
+		buf_putc(&one, '[');
+		buf_json_cstr(&one, services[i]);
+		buf_putc(&one, ']');
+		struct metrics_filter f = p->filter;
+		f.services = buf_cstr(&one);
+		st = metrics_store_changes(conn, &f, take_change, &own, err);
+		if (st == ST_OK)
+			cJSON_AddItemToArray(list, service_json(services[i], all, &own, p, tiers));
+		rows_release(&own);
+		buf_release(&one);
+	}
+	free(services);
+	return st;
+}
+
+int api_dora_services(struct request *req)
+{
+	static const char *const allowed[] = {"from", "to", "service", "environment", "report",
+					      "format", NULL};
+	struct dora_params p = {0};
+	struct rows rows = {0};
+	struct db_conn *conn = NULL;
+	cJSON *root = cJSON_CreateObject();
+	int status;
+
+	if (dora_params_parse(req, allowed, &p) != ST_OK ||
+	    !(conn = db_acquire(req->app->pool, 1000, &req->err)) ||
+	    dora_params_environments(req, conn, &p) != ST_OK ||
+	    metrics_store_deployments(conn, &p.filter, false, take_deployment, &rows,
+				      &req->err) != ST_OK) {
+		status = reply_problem(req, &req->err, -1);
+		goto out;
+	}
+	dora_params_describe(&p, req->app->tiers, root);
+	cJSON *list = cJSON_AddArrayToObject(root, "services");
+	if (services_json(conn, &p, &rows, req->app->tiers, list, &req->err) != ST_OK) {
+		status = reply_problem(req, &req->err, -1);
+		goto out;
+	}
+	db_release(req->app->pool, conn);
+	conn = NULL;
+	if (p.csv) {
+		status = reply_services_csv(req, list);
+	} else {
+		status = reply_cjson(req, root);
+		root = NULL; /* reply_cjson took it */
+	}
+out:
+	cJSON_Delete(root);
+	db_release(req->app->pool, conn);
+	rows_release(&rows);
+	dora_params_release(&p);
+	return status;
+}
