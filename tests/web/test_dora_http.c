@@ -1,0 +1,410 @@
+/*
+ * tests/web/test_dora_http.c: the DORA figures through the real path (HTTP against the real
+ * binary and PostgreSQL), checked against figures computed by hand from the definitions in
+ * docs/METRICS.md.
+ *
+ * Data: tests/data/scenarios/checkout.jsonl (day 2026-03-02, environment "prod"), posted
+ * twice (the second time all duplicates), plus the events below (day 2026-03-05, environment
+ * "eu/production": an incident naming neither service nor artifact, never resolved).
+ *
+ * Hand computation, 2026-03-02, prod (staging is not production):
+ *   deployments: d-prod-1 shop 10:40, d-cart-1 cart 11:00, d-prod-2 shop 11:30 (upgraded),
+ *                d-prod-3 shop 11:50 (rolledback)                               -> 4, 4/day
+ *   failed: d-prod-2 (next is a rollback; inc-1 attributed, opened 11:45 < 11:50) -> 1/4
+ *   recovery: d-prod-2 restored at min(rollback 11:50, inc-1 resolved 12:10)   -> 1200 s
+ *   rework: d-prod-3 (a rollback)                                             -> 1/4
+ *   lead time (first production deployment - earliest change event):
+ *     101 at d-prod-1 10:40 - created 09:00 = 6000 s; 102 at d-prod-2 (commit range)
+ *     11:30 - created 09:30 = 7200 s; 103 at d-prod-2 11:30 - created 10:40 = 3000 s
+ *     -> n 3, mean 5400, median 6000, p75 6600, p90 6960 (linear interpolation)
+ *   tiers (2024): 4/day elite; 6000 s elite; 25% low; 1200 s elite.
+ * 2026-03-05, eu/production:
+ *   d-api-1 09:00, d-web-1 09:30, inc-2 09:40 (no service, no artifact: the latest
+ *   deployment of any service -> d-web-1), d-web-2 10:00 (web, while inc-2 is open)
+ *   -> 3 deployments, failed 1 (d-web-1, open: never restored), rework 1 (d-web-2),
+ *      no changes: lead time null; no recoveries: recovery statistics null.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+
+#include "support/fixture.h"
+#include "support/http.h"
+#include "support/server.h"
+#include "support/testdb.h"
+#include "web/ingest_helpers.h"
+
+static struct test_server srv;
+static char *db_url;
+
+#define DAY1 "from=2026-03-02T00:00:00Z&to=2026-03-03T00:00:00Z"
+#define DAY4 "from=2026-03-05T00:00:00Z&to=2026-03-06T00:00:00Z"
+
+#define EVENT(id, type, ts, subject, content)                                                \
+	"{\"context\":{\"specversion\":\"0.5.1\",\"id\":\"" id "\",\"source\":\"/cd\","          \
+	"\"type\":\"dev.cdevents." type "\",\"timestamp\":\"2026-03-05T" ts "Z\"},"               \
+	"\"subject\":{\"id\":\"" subject "\",\"source\":\"/cd\",\"content\":" content "}}"
+
+static const char *const day4_events[] = {
+	EVENT("d-api-1", "service.deployed.0.3.0", "09:00:00", "api",
+	      "{\"environment\":{\"id\":\"eu/production\"},\"artifactId\":\"pkg:npm/api@1.0.0\"}"),
+	EVENT("d-web-1", "service.deployed.0.3.0", "09:30:00", "web",
+	      "{\"environment\":{\"id\":\"eu/production\"},\"artifactId\":\"pkg:npm/web@2.0.0\"}"),
+	EVENT("inc-2-detected", "incident.detected.0.3.0", "09:40:00", "inc-2",
+	      "{\"description\":\"latency\",\"environment\":{\"id\":\"eu/production\"}}"),
+	EVENT("d-web-2", "service.upgraded.0.3.0", "10:00:00", "web",
+	      "{\"environment\":{\"id\":\"eu/production\"},\"artifactId\":\"pkg:npm/web@2.0.1\"}"),
+};
+
+static void wait_correlated(void)
+{
+	for (int i = 0; i < 3000; i++) {
+		struct http_response r = {0};
+		http_request(srv.port, "GET", "/readyz", NULL, NULL, 0, &r);
+		bool done = r.status == 200 && strstr(r.body, "\"pending_events\":0,");
+		http_response_release(&r);
+		if (done)
+			return;
+		usleep(10000);
+	}
+	fail_msg("correlation did not finish within 30 s");
+}
+
+static void post_all(enum post_mode mode)
+{
+	struct fixture f = fixture_load("scenarios/checkout.jsonl");
+
+	for (char *line = strtok(f.data, "\n"); line; line = strtok(NULL, "\n")) {
+		struct http_response r = {0};
+		assert_int_equal(post_event(srv.port, mode, line, &r), 202);
+		http_response_release(&r);
+	}
+	fixture_release(&f);
+	for (size_t i = 0; i < sizeof day4_events / sizeof *day4_events; i++) {
+		struct http_response r = {0};
+		if (post_event(srv.port, mode, day4_events[i], &r) != 202)
+			fail_msg("event %zu refused: %s", i, r.body);
+		http_response_release(&r);
+	}
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	db_url = testdb_create("dora");
+	test_server_start(&srv, db_url, NULL);
+	post_all(MODE_BARE);
+	post_all(MODE_STRUCTURED); /* all duplicates: the figures must not move */
+	wait_correlated();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	assert_int_equal(test_server_stop(&srv), 0);
+	free(db_url);
+	return 0;
+}
+
+/* GET path, expect `status`, return the parsed body (caller deletes). */
+static cJSON *get_json(const char *path, int status)
+{
+	struct http_response r = {0};
+	int got = http_request(srv.port, "GET", path, NULL, NULL, 0, &r);
+
+	if (got != status)
+		fail_msg("GET %s: expected %d, got %d: %s", path, status, got, r.body);
+	cJSON *root = cJSON_Parse(r.body);
+	if (!root)
+		fail_msg("GET %s: body is not JSON: %s", path, r.body);
+	http_response_release(&r);
+	return root;
+}
+
+static const cJSON *at(const cJSON *root, const char *a, const char *b)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(root, a);
+
+	return b ? cJSON_GetObjectItemCaseSensitive(x, b) : x;
+}
+
+static void want_number(const cJSON *root, const char *a, const char *b, double want)
+{
+	const cJSON *v = at(root, a, b);
+
+	if (!cJSON_IsNumber(v) || v->valuedouble < want - 1e-6 || v->valuedouble > want + 1e-6)
+		fail_msg("%s.%s: expected %g, got %s", a, b ? b : "", want,
+			 v ? cJSON_PrintUnformatted(v) : "(missing)");
+}
+
+static void want_null(const cJSON *root, const char *a, const char *b)
+{
+	if (!cJSON_IsNull(at(root, a, b)))
+		fail_msg("%s.%s: expected null", a, b ? b : "");
+}
+
+static void want_string(const cJSON *root, const char *a, const char *b, const char *want)
+{
+	const cJSON *v = at(root, a, b);
+
+	if (!cJSON_IsString(v) || strcmp(v->valuestring, want) != 0)
+		fail_msg("%s.%s: expected \"%s\", got %s", a, b ? b : "", want,
+			 v ? cJSON_PrintUnformatted(v) : "(missing)");
+}
+
+static void day1_figures(void **state)
+{
+	(void)state;
+	cJSON *r = get_json("/api/v1/dora?" DAY1, 200);
+
+	want_number(r, "deployment_frequency", "deployments", 4);
+	want_number(r, "deployment_frequency", "per_day", 4);
+	want_string(r, "deployment_frequency", "tier", "elite");
+	want_number(r, "lead_time", "changes", 3);
+	want_number(r, "lead_time", "mean_seconds", 5400);
+	want_number(r, "lead_time", "median_seconds", 6000);
+	want_number(r, "lead_time", "p75_seconds", 6600);
+	want_number(r, "lead_time", "p90_seconds", 6960);
+	want_string(r, "lead_time", "tier", "elite");
+	want_number(r, "change_failure_rate", "failed", 1);
+	want_number(r, "change_failure_rate", "rate", 0.25);
+	want_string(r, "change_failure_rate", "tier", "low");
+	want_number(r, "recovery_time", "recoveries", 1);
+	want_number(r, "recovery_time", "open", 0);
+	want_number(r, "recovery_time", "median_seconds", 1200);
+	want_number(r, "recovery_time", "p90_seconds", 1200);
+	want_string(r, "recovery_time", "tier", "elite");
+	want_number(r, "rework_rate", "rework", 1);
+	want_number(r, "rework_rate", "rate", 0.25);
+	want_number(r, "window", "days", 1);
+	want_number(r, "report", "year", 2024);
+	const cJSON *envs = at(r, "filters", "environments");
+	assert_int_equal(cJSON_GetArraySize(envs), 2); /* prod and eu/production, not staging */
+	cJSON_Delete(r);
+}
+
+static void day4_incident_without_service(void **state)
+{
+	(void)state;
+	cJSON *r = get_json("/api/v1/dora?" DAY4, 200);
+
+	want_number(r, "deployment_frequency", "deployments", 3);
+	want_number(r, "change_failure_rate", "failed", 1);
+	want_number(r, "recovery_time", "recoveries", 0);
+	want_number(r, "recovery_time", "open", 1);
+	want_null(r, "recovery_time", "median_seconds");
+	want_null(r, "recovery_time", "tier");
+	want_number(r, "lead_time", "changes", 0);
+	want_null(r, "lead_time", "mean_seconds");
+	want_null(r, "lead_time", "tier");
+	want_number(r, "rework_rate", "rework", 1);
+	cJSON_Delete(r);
+
+	r = get_json("/api/v1/incidents?" DAY4, 200);
+	const cJSON *inc = cJSON_GetArrayItem(at(r, "incidents", NULL), 0);
+	want_string(inc, "id", NULL, "inc-2");
+	want_string(inc, "rule", NULL, "environment");
+	want_string(at(inc, "deployment", NULL), "id", NULL, "d-web-1");
+	want_null(inc, "resolved_at", NULL);
+	cJSON_Delete(r);
+}
+
+static void window_edges(void **state)
+{
+	(void)state;
+	/* [10:40, 11:30): d-prod-1 counts (from is inclusive), d-prod-2 does not (to is not) */
+	cJSON *r = get_json("/api/v1/dora?from=2026-03-02T10:40:00Z&to=2026-03-02T11:30:00Z", 200);
+	want_number(r, "deployment_frequency", "deployments", 2);
+	want_number(r, "lead_time", "changes", 1);
+	want_number(r, "lead_time", "median_seconds", 6000);
+	want_number(r, "change_failure_rate", "rate", 0);
+	cJSON_Delete(r);
+	/* [11:30, 12:00): 102 and 103 first reach production here; 101 came back with the
+	 * rollback at 11:50 but its first production deployment was before the window */
+	r = get_json("/api/v1/dora?from=2026-03-02T11:30:00Z&to=2026-03-02T12:00:00Z", 200);
+	want_number(r, "deployment_frequency", "deployments", 2);
+	want_number(r, "lead_time", "changes", 2);
+	want_number(r, "lead_time", "median_seconds", 5100);
+	want_number(r, "change_failure_rate", "failed", 1);
+	want_number(r, "rework_rate", "rework", 1);
+	cJSON_Delete(r);
+}
+
+static void filters(void **state)
+{
+	(void)state;
+	cJSON *r = get_json("/api/v1/dora?" DAY1 "&service=cart", 200);
+	want_number(r, "deployment_frequency", "deployments", 1);
+	want_number(r, "change_failure_rate", "rate", 0);
+	want_string(r, "change_failure_rate", "tier", "elite");
+	want_number(r, "lead_time", "changes", 0);
+	want_null(r, "lead_time", "median_seconds");
+	cJSON_Delete(r);
+
+	r = get_json("/api/v1/dora?" DAY1 "&service=shop&service=cart&environment=prod", 200);
+	want_number(r, "deployment_frequency", "deployments", 4);
+	want_number(r, "lead_time", "changes", 3);
+	cJSON_Delete(r);
+
+	r = get_json("/api/v1/dora?" DAY1 "&environment=eu%2Fproduction", 200);
+	want_number(r, "deployment_frequency", "deployments", 0);
+	want_null(r, "deployment_frequency", "tier");
+	want_null(r, "change_failure_rate", "rate");
+	cJSON_Delete(r);
+
+	r = get_json("/api/v1/dora?" DAY1 "&report=2022", 200);
+	want_string(r, "deployment_frequency", "tier", "high"); /* 2022 had no elite */
+	cJSON_Delete(r);
+}
+
+static void services_ranking(void **state)
+{
+	(void)state;
+	cJSON *r = get_json("/api/v1/dora/services?" DAY1, 200);
+	const cJSON *list = at(r, "services", NULL);
+
+	assert_int_equal(cJSON_GetArraySize(list), 2);
+	const cJSON *cart = cJSON_GetArrayItem(list, 0), *shop = cJSON_GetArrayItem(list, 1);
+	want_string(cart, "service", NULL, "cart");
+	want_number(cart, "deployment_frequency", "deployments", 1);
+	want_string(shop, "service", NULL, "shop");
+	want_number(shop, "deployment_frequency", "deployments", 3);
+	want_number(shop, "change_failure_rate", "failed", 1);
+	want_number(shop, "lead_time", "changes", 3);
+	cJSON_Delete(r);
+}
+
+static void buckets(void **state)
+{
+	(void)state;
+	cJSON *r = get_json("/api/v1/dora?from=2026-03-02T00:00:00Z&to=2026-03-06T00:00:00Z"
+			    "&bucket=day", 200);
+	const cJSON *b = at(r, "buckets", NULL);
+
+	assert_int_equal(cJSON_GetArraySize(b), 4);
+	want_string(cJSON_GetArrayItem(b, 0), "start", NULL, "2026-03-02T00:00:00.000000Z");
+	want_number(cJSON_GetArrayItem(b, 0), "deployments", NULL, 4);
+	want_number(cJSON_GetArrayItem(b, 0), "lead_time_median_seconds", NULL, 6000);
+	want_number(cJSON_GetArrayItem(b, 1), "deployments", NULL, 0);
+	want_null(cJSON_GetArrayItem(b, 1), "lead_time_median_seconds", NULL);
+	want_number(cJSON_GetArrayItem(b, 3), "deployments", NULL, 3);
+	want_number(cJSON_GetArrayItem(b, 3), "failed", NULL, 1);
+	want_number(r, "deployment_frequency", "deployments", 7);
+	cJSON_Delete(r);
+}
+
+static void drill_down_matches_figures(void **state)
+{
+	(void)state;
+	cJSON *r = get_json("/api/v1/deployments?" DAY1, 200);
+	const cJSON *list = at(r, "deployments", NULL), *d;
+	int failed = 0, rework = 0;
+
+	assert_int_equal(cJSON_GetArraySize(list), 4);
+	cJSON_ArrayForEach(d, list) {
+		failed += cJSON_IsTrue(at(d, "failed", NULL));
+		rework += cJSON_IsTrue(at(d, "rework", NULL));
+		if (strcmp(cJSON_GetStringValue(at(d, "event", "id")), "d-prod-2") != 0)
+			continue;
+		want_string(at(d, "rolled_back_by", NULL), "id", NULL, "d-prod-3");
+		const cJSON *inc = cJSON_GetArrayItem(at(d, "incidents", NULL), 0);
+		assert_true(cJSON_IsString(inc) && strcmp(inc->valuestring, "inc-1") == 0);
+		want_number(d, "recovery_seconds", NULL, 1200);
+		assert_int_equal(cJSON_GetArraySize(at(d, "changes", NULL)), 2); /* 103, 102 */
+	}
+	assert_int_equal(failed, 1);
+	assert_int_equal(rework, 1);
+	cJSON_Delete(r);
+
+	r = get_json("/api/v1/changes?" DAY1, 200);
+	list = at(r, "changes", NULL);
+	assert_int_equal(cJSON_GetArraySize(list), 3);
+	cJSON_ArrayForEach(d, list) {
+		if (strcmp(cJSON_GetStringValue(at(d, "id", NULL)), "102") == 0) {
+			want_string(d, "rule", NULL, "commit_range");
+			want_number(d, "lead_time_seconds", NULL, 7200);
+		}
+	}
+	cJSON_Delete(r);
+}
+
+static void csv_lists(void **state)
+{
+	(void)state;
+	struct http_response r = {0};
+	char ct[64];
+
+	assert_int_equal(http_request(srv.port, "GET", "/api/v1/changes?" DAY1 "&format=csv", NULL,
+				      NULL, 0, &r), 200);
+	assert_non_null(http_header(&r, "Content-Type", ct, sizeof ct));
+	assert_string_equal(ct, "text/csv; charset=utf-8");
+	assert_non_null(strstr(r.body, "repository,id,first_at,deployed_at,lead_time_seconds"));
+	assert_non_null(strstr(r.body, "github.com/acme/shop,102,2026-03-02T09:30:00.000000Z,"
+				       "2026-03-02T11:30:00.000000Z,7200,shop,prod,/argocd,d-prod-2,"
+				       "commit_range\r\n"));
+	http_response_release(&r);
+	assert_int_equal(http_request(srv.port, "GET", "/api/v1/deployments?" DAY1,
+				      "Accept: text/csv\r\n", NULL, 0, &r), 200);
+	size_t lines = 0;
+	for (const char *p = r.body; (p = strstr(p, "\r\n")); p += 2)
+		lines++;
+	assert_int_equal(lines, 5); /* header + 4 deployments */
+	http_response_release(&r);
+	/* the incident description holds markup and a comma-free text: quoted only if needed */
+	assert_int_equal(http_request(srv.port, "GET", "/api/v1/incidents?" DAY1 "&format=csv", NULL,
+				      NULL, 0, &r), 200);
+	assert_non_null(strstr(r.body, "checkout <b>errors</b>"));
+	http_response_release(&r);
+}
+
+static void bad_parameters(void **state)
+{
+	(void)state;
+	static const char *const bad[][2] = {
+		{"/api/v1/dora?from=yesterday", "from"},
+		{"/api/v1/dora?from=2026-03-03T00:00:00Z&to=2026-03-02T00:00:00Z", "from"},
+		{"/api/v1/dora?bucket=year", "bucket"},
+		{"/api/v1/dora?report=1999", "report"},
+		{"/api/v1/dora?environment=staging", "environment"},
+		{"/api/v1/dora?colour=blue", "colour"},
+		{"/api/v1/dora?from=2026-03-02T00:00:00Z&from=2026-03-01T00:00:00Z", "from"},
+		{"/api/v1/deployments?format=xml", "format"},
+		{"/api/v1/dora?from=2016-01-01T00:00:00Z&to=2026-03-01T00:00:00Z", "days"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct http_response r = {0};
+		char pointer[64];
+		http_request(srv.port, "GET", bad[i][0], NULL, NULL, 0, &r);
+		assert_problem(&r, 400, pointer, sizeof pointer);
+		if (!strstr(r.body, bad[i][1]))
+			fail_msg("%s: the problem does not name \"%s\": %s", bad[i][0], bad[i][1],
+				 r.body);
+		http_response_release(&r);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(day1_figures),
+		cmocka_unit_test(day4_incident_without_service),
+		cmocka_unit_test(window_edges),
+		cmocka_unit_test(filters),
+		cmocka_unit_test(services_ranking),
+		cmocka_unit_test(buckets),
+		cmocka_unit_test(drill_down_matches_figures),
+		cmocka_unit_test(csv_lists),
+		cmocka_unit_test(bad_parameters),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
