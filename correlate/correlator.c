@@ -223,6 +223,8 @@ static enum status run_batch(struct db_conn *conn, size_t limit, struct buf *seq
 		st = attribute(conn, err);
 	if (st == ST_OK)
 		st = correlate_store_incidents(conn, err);
+	if (st == ST_OK)
+		st = correlate_store_metric_facts(conn, err);
 out:
 	if (st == ST_OK)
 		st = correlate_store_commit(conn, err);

@@ -567,18 +567,23 @@ enum status correlate_store_save_attribution(struct db_conn *conn, const char *d
 					     const char *direct, const char *ranges,
 					     struct err *err)
 {
+	/* every change whose attribution rows change is marked 'chg_deps' in touched, for the
+	 * change_deployments refresh (correlate_store_metric_facts) */
 	static const char del[] =
 		/* = ANY(ARRAY(...)): an index lookup per key, where IN (subquery) would be
 		 * planned as a hash join over the whole table */
 		"WITH x AS (DELETE FROM deployment_changes"
-		"  WHERE deployment = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb))))"
-		" DELETE FROM edges e USING (SELECT jsonb_array_elements_text($1::jsonb) AS key) d"
-		"  WHERE e.to_kind = 'deployment' AND e.to_key = d.key AND e.rule = 'commit_range'";
+		"  WHERE deployment = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))"
+		"  RETURNING change),"
+		" y AS (DELETE FROM edges e USING (SELECT jsonb_array_elements_text($1::jsonb) AS key) d"
+		"  WHERE e.to_kind = 'deployment' AND e.to_key = d.key AND e.rule = 'commit_range')"
+		" INSERT INTO touched (kind, key) SELECT DISTINCT 'chg_deps', change FROM x";
 	static const char ins_direct[] =
-		"INSERT INTO deployment_changes (deployment, change, rule, direct, evidence)"
-		" SELECT d, c, rule, true, evidence FROM jsonb_to_recordset($1::jsonb)"
-		"  AS r(d text, c text, rule text, evidence text)"
-		" ON CONFLICT DO NOTHING";
+		"WITH i AS (INSERT INTO deployment_changes (deployment, change, rule, direct, evidence)"
+		"  SELECT d, c, rule, true, evidence FROM jsonb_to_recordset($1::jsonb)"
+		"   AS r(d text, c text, rule text, evidence text)"
+		"  ON CONFLICT DO NOTHING RETURNING change)"
+		" INSERT INTO touched (kind, key) SELECT DISTINCT 'chg_deps', change FROM i";
 	/* Changes merged into the range's repository after `lo` and no later than `hi`. */
 	static const char ins_range[] =
 		"WITH rng AS (SELECT r.d, r.prev, c.key AS change"
@@ -589,10 +594,12 @@ enum status correlate_store_save_attribution(struct db_conn *conn, const char *d
 		"  WHERE NOT EXISTS (SELECT 1 FROM deployment_changes x"
 		"   WHERE x.deployment = r.d AND x.change = c.key)),"
 		" i AS (INSERT INTO deployment_changes (deployment, change, rule, direct, evidence)"
-		"  SELECT d, change, 'commit_range', false, prev FROM rng ON CONFLICT DO NOTHING)"
-		" INSERT INTO edges (from_kind, from_key, to_kind, to_key, rule, evidence)"
-		" SELECT 'change', change, 'deployment', d, 'commit_range', prev FROM rng"
-		" ON CONFLICT DO NOTHING";
+		"  SELECT d, change, 'commit_range', false, prev FROM rng ON CONFLICT DO NOTHING"
+		"  RETURNING change),"
+		" e AS (INSERT INTO edges (from_kind, from_key, to_kind, to_key, rule, evidence)"
+		"  SELECT 'change', change, 'deployment', d, 'commit_range', prev FROM rng"
+		"  ON CONFLICT DO NOTHING)"
+		" INSERT INTO touched (kind, key) SELECT DISTINCT 'chg_deps', change FROM i";
 	const char *p1[] = {deployments}, *p2[] = {direct}, *p3[] = {ranges};
 	enum status st = run(conn, del, 1, p1, "clear attribution", err);
 
@@ -619,14 +626,16 @@ enum status correlate_store_incidents(struct db_conn *conn, struct err *err)
 		" UNION SELECT 'incident_attr', i.key FROM (SELECT artifact, min(at) AS t0 FROM td"
 		"   GROUP BY 1) a JOIN incidents i ON i.environment IS NULL"
 		"   AND i.artifact = a.artifact AND i.opened_at >= a.t0";
+	/* old and new deployments of re-attributed incidents are marked 'dep_facts' */
 	static const char del[] =
-		"DELETE FROM incident_deployments WHERE incident IN"
-		" (SELECT key FROM touched WHERE kind = 'incident_attr')";
+		"WITH d AS (DELETE FROM incident_deployments WHERE incident IN"
+		"  (SELECT key FROM touched WHERE kind = 'incident_attr') RETURNING deployment)"
+		" INSERT INTO touched (kind, key) SELECT DISTINCT 'dep_facts', deployment FROM d";
 	/* The latest deployment at or before the incident's first detected/reported time: of its
 	 * artifact if it names one, else of its service in its environment, else of any service
 	 * in its environment. */
 	static const char ins[] =
-		"INSERT INTO incident_deployments (incident, deployment, rule)"
+		"WITH n AS (INSERT INTO incident_deployments (incident, deployment, rule)"
 		" SELECT i.key, p.key, p.rule FROM incidents i"
 		" CROSS JOIN LATERAL (SELECT * FROM ("
 		"  (SELECT d.key, 'artifact' AS rule FROM deployments d"
@@ -642,13 +651,91 @@ enum status correlate_store_incidents(struct db_conn *conn, struct err *err)
 		"   WHERE i.artifact IS NULL AND i.service IS NULL AND d.environment = i.environment"
 		"    AND d.kind <> 'removed' AND d.at <= i.opened_at"
 		"   ORDER BY d.at DESC, d.ev_source DESC, d.ev_id DESC LIMIT 1)) x LIMIT 1) p"
-		" WHERE i.key IN (SELECT key FROM touched WHERE kind = 'incident_attr')";
+		" WHERE i.key IN (SELECT key FROM touched WHERE kind = 'incident_attr')"
+		" RETURNING deployment)"
+		" INSERT INTO touched (kind, key) SELECT DISTINCT 'dep_facts', deployment FROM n";
 	enum status st = run(conn, mark, 0, NULL, "find incidents to attribute", err);
 
 	if (st == ST_OK)
 		st = run(conn, del, 0, NULL, "clear incident attribution", err);
 	if (st == ST_OK)
 		st = run(conn, ins, 0, NULL, "attribute incidents", err);
+	return st;
+}
+
+/*
+ * The DORA facts (0004_metric_facts.sql) of what this batch changed:
+ *   change_deployments for every change whose attribution rows or own times changed;
+ *   deployment_facts for each (service, environment) from the earliest touched deployment
+ *   (new, or whose incidents were re-attributed), with its predecessor, whose `next` changes.
+ */
+#define PROD_KINDS "('deployed', 'upgraded', 'rolledback')"
+enum status correlate_store_metric_facts(struct db_conn *conn, struct err *err)
+{
+	static const char del_changes[] =
+		"DELETE FROM change_deployments WHERE change IN"
+		" (SELECT key FROM touched WHERE kind IN ('chg_deps', 'change'))";
+	static const char ins_changes[] =
+		"INSERT INTO change_deployments (change, service, environment, first_at, deployment,"
+		" rule, change_first_at)"
+		" SELECT DISTINCT ON (dc.change, d.service, d.environment) dc.change, d.service,"
+		"  d.environment, d.at, d.key, dc.rule, c.first_at"
+		" FROM deployment_changes dc JOIN deployments d ON d.key = dc.deployment"
+		" LEFT JOIN changes c ON c.key = dc.change"
+		" WHERE dc.change IN (SELECT key FROM touched WHERE kind IN ('chg_deps', 'change'))"
+		"  AND d.kind IN " PROD_KINDS " AND d.environment IS NOT NULL"
+		" ORDER BY dc.change, d.service, d.environment, d.at, d.ev_source, d.ev_id,"
+		"  cdlens_rule_rank(dc.rule), dc.rule";
+	static const char deployments[] =
+		"WITH starts AS (SELECT d.service, d.environment, d.at FROM deployments d"
+		"  JOIN touched t ON t.kind IN ('deployment', 'dep_facts') AND t.key = d.key"
+		"  WHERE d.kind IN " PROD_KINDS "),"
+		" pairs AS (SELECT service, environment, min(at) AS t0 FROM starts GROUP BY 1, 2),"
+		" bounds AS (SELECT p.service, p.environment, coalesce((SELECT max(d.at)"
+		"   FROM deployments d WHERE d.service = p.service AND d.environment = p.environment"
+		"    AND d.kind IN " PROD_KINDS " AND d.at < p.t0), p.t0) AS from_at FROM pairs p)"
+		" INSERT INTO deployment_facts (deployment, next, next_kind, next_at, incidents, failed,"
+		"  restored_at, rework_incident)"
+		" SELECT d.key, n.key, n.kind, n.at, fi.keys,"
+		"  coalesce(n.kind = 'rolledback', false) OR fi.keys IS NOT NULL,"
+		"  least(CASE WHEN n.kind = 'rolledback' THEN n.at END, fi.resolved), rw.key"
+		" FROM bounds b JOIN deployments d ON d.service = b.service"
+		"  AND d.environment = b.environment AND d.at >= b.from_at"
+		" LEFT JOIN LATERAL (SELECT n.key, n.kind, n.at FROM deployments n"
+		"  WHERE n.service = d.service AND n.environment = d.environment"
+		"   AND n.kind IN " PROD_KINDS " AND n.at >= d.at"
+		"   AND (n.at, n.ev_source, n.ev_id) > (d.at, d.ev_source, d.ev_id)"
+		"  ORDER BY n.at, n.ev_source, n.ev_id LIMIT 1) n ON true"
+		" LEFT JOIN LATERAL (SELECT jsonb_agg(i.key ORDER BY i.opened_at, i.key) AS keys,"
+		"   min(i.resolved_at) AS resolved"
+		"  FROM incident_deployments x JOIN incidents i ON i.key = x.incident"
+		"  WHERE x.deployment = d.key AND (n.at IS NULL OR i.opened_at < n.at)) fi ON true"
+		/* rework: an incident attributed to an earlier deployment of S in E, open at d.
+		 * Open at t = resolved after t, or unresolved: each branch an index range that
+		 * stays small however long the history (0004's incidents_env_* indexes). */
+		" LEFT JOIN LATERAL (SELECT i.key FROM ("
+		"   SELECT key, opened_at FROM incidents WHERE environment = d.environment"
+		"    AND resolved_at > d.at AND opened_at <= d.at"
+		"   UNION ALL SELECT key, opened_at FROM incidents WHERE environment = d.environment"
+		"    AND resolved_at IS NULL AND opened_at <= d.at"
+		"   UNION ALL SELECT key, opened_at FROM incidents WHERE environment IS NULL"
+		"    AND (resolved_at IS NULL OR resolved_at > d.at) AND opened_at <= d.at) i"
+		"  JOIN incident_deployments x ON x.incident = i.key"
+		"  JOIN deployments e ON e.key = x.deployment"
+		"  WHERE e.service = d.service AND e.environment = d.environment"
+		"   AND (e.at, e.ev_source, e.ev_id) < (d.at, d.ev_source, d.ev_id)"
+		"  ORDER BY i.opened_at, i.key LIMIT 1) rw ON true"
+		" WHERE d.kind IN " PROD_KINDS
+		" ON CONFLICT (deployment) DO UPDATE SET next = excluded.next,"
+		" next_kind = excluded.next_kind, next_at = excluded.next_at,"
+		" incidents = excluded.incidents, failed = excluded.failed,"
+		" restored_at = excluded.restored_at, rework_incident = excluded.rework_incident";
+	enum status st = run(conn, del_changes, 0, NULL, "clear change deployments", err);
+
+	if (st == ST_OK)
+		st = run(conn, ins_changes, 0, NULL, "store change deployments", err);
+	if (st == ST_OK)
+		st = run(conn, deployments, 0, NULL, "store deployment facts", err);
 	return st;
 }
 
@@ -671,7 +758,8 @@ enum status correlate_store_reset(struct db_conn *conn, struct err *err)
 		"SELECT pg_advisory_xact_lock(hashtext('cdlens.correlate'));"
 		"TRUNCATE facts, fact_links, repositories, changes, builds, artifacts, pipeline_runs,"
 		" task_runs, test_suite_runs, test_case_runs, environments, deployments, incidents,"
-		" edges, deployment_changes, incident_deployments, correlate_failed;"
+		" edges, deployment_changes, incident_deployments, correlate_failed,"
+		" deployment_facts, change_deployments;"
 		"INSERT INTO correlate_queue (seq) SELECT seq FROM events ON CONFLICT DO NOTHING;"
 		"COMMIT;";
 	PGresult *res = db_query(conn, sql, 0, NULL, PGRES_COMMAND_OK, "reset the linked model", err);
@@ -688,9 +776,13 @@ enum status correlate_store_pending(struct db_conn *conn, int64_t *pending, doub
 				    struct err *err)
 {
 	static const char sql[] =
-		"SELECT (SELECT count(*) FROM correlate_queue), coalesce(extract(epoch FROM now() -"
+		/* exact up to 100,000; beyond, the seq span (an upper bound: identities skipped by
+		 * duplicates and failed inserts leave gaps), so /readyz stays cheap under backlog */
+		"WITH c AS (SELECT count(*) AS n FROM (SELECT 1 FROM correlate_queue LIMIT 100001) x)"
+		" SELECT CASE WHEN c.n <= 100000 THEN c.n ELSE (SELECT max(seq) - min(seq) + 1"
+		"  FROM correlate_queue) END, coalesce(extract(epoch FROM now() -"
 		" (SELECT received_at FROM events WHERE seq = (SELECT min(seq) FROM correlate_queue))),"
-		" 0)::float8";
+		" 0)::float8 FROM c";
 	PGresult *res = db_query_prepared(conn, sql, 0, NULL, PGRES_TUPLES_OK,
 					  "measure correlation lag", err);
 

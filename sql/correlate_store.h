@@ -10,6 +10,7 @@
  *   correlate_store_load_attribution / correlate_store_save_attribution
  *                              which changes each affected deployment shipped
  *   correlate_store_incidents  which deployment each affected incident belongs to
+ *   correlate_store_metric_facts  per-deployment and per-change DORA facts
  *   correlate_store_commit     COMMIT (or correlate_store_rollback)
  *
  * `seqs` arguments are PostgreSQL array literals ("{1,2,3}") built by correlate_store_claim.
@@ -73,6 +74,10 @@ enum status correlate_store_save_attribution(struct db_conn *conn, const char *d
 
 /* Re-attribute every incident whose environment, artifact or own events were touched. */
 enum status correlate_store_incidents(struct db_conn *conn, struct err *err);
+
+/* Refresh the DORA facts (deployment_facts, change_deployments) of what the batch touched;
+ * call after correlate_store_incidents. */
+enum status correlate_store_metric_facts(struct db_conn *conn, struct err *err);
 
 /* Move one event out of the queue into correlate_failed with `error` (own transaction). */
 enum status correlate_store_fail(struct db_conn *conn, const char *seq, const char *error,

@@ -97,3 +97,18 @@ enum status event_store_insert(struct db_conn *conn, const struct event *evs, si
 	PQclear(res);
 	return ST_OK;
 }
+
+enum status event_store_has_other(struct db_conn *conn, const char *producer, bool *other,
+				  struct err *err)
+{
+	static const char sql[] =
+		"SELECT EXISTS (SELECT 1 FROM events WHERE producer IS DISTINCT FROM $1)";
+	const char *params[] = {producer};
+	PGresult *res = db_query(conn, sql, 1, params, PGRES_TUPLES_OK, "look for events", err);
+
+	if (!res)
+		return err->status;
+	*other = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return ST_OK;
+}

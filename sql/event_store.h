@@ -22,4 +22,10 @@
 enum status event_store_insert(struct db_conn *conn, const struct event *evs, size_t n,
 			       bool *inserted, struct err *err);
 
+/* Whether `events` holds any row (producer NULL: any producer; else only that producer's
+ * events count as "other"). *other: events exist whose producer differs from `producer`.
+ * Errors: ST_UNAVAILABLE, ST_INTERNAL. */
+enum status event_store_has_other(struct db_conn *conn, const char *producer, bool *other,
+				  struct err *err);
+
 #endif

@@ -56,55 +56,21 @@ enum status metrics_store_environments(struct db_conn *conn, metrics_store_env_f
 	return ST_OK;
 }
 
-/*
- * Per production deployment D of S in E in the window:
- *   next     the next production deployment of S in E (any time later);
- *   failed   next is a rollback, or an incident attributed to D opened before next;
- *   restored the earliest of that rollback and the resolution of those incidents;
- *   rework   D is a rollback, or an incident attributed to an earlier deployment of S in E
- *            is open at D's time (opened at or before it, not resolved by then).
- */
+/* Per production deployment in the window, with its precomputed facts (deployment_facts,
+ * kept by the correlator: the next deployment of S in E, failure, restoration, rework). */
 enum status metrics_store_deployments(struct db_conn *conn, const struct metrics_filter *f,
 				      bool with_changes, metrics_store_deployment_fn fn,
 				      void *arg, struct err *err)
 {
-	/* rework is found from the incidents' side: the few incidents open during the window,
-	 * each joined to the deployments of its deployment's S in E made while it was open
-	 * (probing every deployment for open incidents would cost deployments x incidents) */
 	static const char sql[] =
-		"WITH rw AS (SELECT DISTINCT ON (d.key) d.key, i.key AS incident"
-		"  FROM incidents i JOIN incident_deployments x ON x.incident = i.key"
-		"  JOIN deployments e ON e.key = x.deployment"
-		"  CROSS JOIN LATERAL (SELECT d.key, d.at, d.ev_source, d.ev_id FROM deployments d"
-		"   WHERE d.service = e.service AND d.environment = e.environment"
-		"    AND d.at >= greatest(i.opened_at, e.at, $1::timestamptz)"
-		"    AND d.at < least(coalesce(i.resolved_at, 'infinity'), $2::timestamptz)"
-		"    AND d.kind IN " PRODUCTION_KINDS
-		"    AND (d.at, d.ev_source, d.ev_id) > (e.at, e.ev_source, e.ev_id)) d"
-		"  WHERE i.opened_at < $2::timestamptz"
-		"   AND (i.resolved_at IS NULL OR i.resolved_at > $1::timestamptz)"
-		"   AND " IN_ENVS("e.environment")
-		"  ORDER BY d.key, i.opened_at, i.key),"
-		/* one object {deployment: incident}: a lookup per row instead of a join rescan */
-		" rwm AS MATERIALIZED (SELECT coalesce(jsonb_object_agg(key, incident), '{}') AS m FROM rw)"
-		" SELECT d.key, d.ev_source, d.ev_id, d.service, d.environment, d.kind, d.artifact,"
-		"  " US("d.at") ", n.key, n.kind, " US("n.at") ", fi.keys, " US("fi.resolved") ","
-		"  rwm.m ->> d.key,"
+		"SELECT d.key, d.ev_source, d.ev_id, d.service, d.environment, d.kind, d.artifact,"
+		"  " US("d.at") ", f.next, f.next_kind, " US("f.next_at") ", f.incidents,"
+		"  " US("f.restored_at") ", f.rework_incident, f.failed,"
 		"  CASE WHEN $5 THEN (SELECT coalesce(jsonb_agg(jsonb_build_object("
 		"    'repository', dc.change::jsonb ->> 0, 'id', dc.change::jsonb ->> 1,"
 		"    'rule', dc.rule) ORDER BY dc.direct DESC, dc.change, dc.rule), '[]')"
 		"   FROM deployment_changes dc WHERE dc.deployment = d.key) END"
-		" FROM deployments d"
-		" LEFT JOIN LATERAL (SELECT n.key, n.kind, n.at FROM deployments n"
-		"  WHERE n.service = d.service AND n.environment = d.environment"
-		"   AND n.kind IN " PRODUCTION_KINDS " AND n.at >= d.at"
-		"   AND (n.at, n.ev_source, n.ev_id) > (d.at, d.ev_source, d.ev_id)"
-		"  ORDER BY n.at, n.ev_source, n.ev_id LIMIT 1) n ON true"
-		" LEFT JOIN LATERAL (SELECT jsonb_agg(i.key ORDER BY i.opened_at, i.key) AS keys,"
-		"   min(i.resolved_at) AS resolved"
-		"  FROM incident_deployments x JOIN incidents i ON i.key = x.incident"
-		"  WHERE x.deployment = d.key AND (n.at IS NULL OR i.opened_at < n.at)) fi ON true"
-		" CROSS JOIN rwm"
+		" FROM deployments d JOIN deployment_facts f ON f.deployment = d.key"
 		" WHERE d.at >= $1::timestamptz AND d.at < $2::timestamptz"
 		"  AND " IN_ENVS("d.environment") " AND " IN_SERVICES("d.service")
 		"  AND d.kind IN " PRODUCTION_KINDS
@@ -118,22 +84,20 @@ enum status metrics_store_deployments(struct db_conn *conn, const struct metrics
 		return err->status;
 	for (int i = 0; i < PQntuples(res); i++) {
 		bool rolled_back = opt(res, i, 9) && strcmp(PQgetvalue(res, i, 9), "rolledback") == 0;
-		bool incident = !PQgetisnull(res, i, 11);
-		int64_t rb = rolled_back ? us(res, i, 10) : 0, resolved = us(res, i, 12);
 		struct metrics_deployment_row r = {
 			.key = PQgetvalue(res, i, 0), .ev_source = PQgetvalue(res, i, 1),
 			.ev_id = PQgetvalue(res, i, 2), .service = PQgetvalue(res, i, 3),
 			.environment = PQgetvalue(res, i, 4), .kind = PQgetvalue(res, i, 5),
 			.artifact = opt(res, i, 6), .at_us = us(res, i, 7),
 			.next_us = us(res, i, 10),
-			.failed = rolled_back || incident,
 			.rolled_back_by = rolled_back ? PQgetvalue(res, i, 8) : NULL,
-			.incidents = incident ? PQgetvalue(res, i, 11) : NULL,
-			.restored = rb || (incident && !PQgetisnull(res, i, 12)),
+			.incidents = opt(res, i, 11),
 			.rework_incident = opt(res, i, 13),
-			.changes = opt(res, i, 14),
+			.failed = PQgetvalue(res, i, 14)[0] == 't',
+			.changes = opt(res, i, 15),
 		};
-		r.restored_us = rb && (!resolved || rb < resolved) ? rb : resolved;
+		r.restored = r.failed && !PQgetisnull(res, i, 12);
+		r.restored_us = us(res, i, 12);
 		r.rework = strcmp(r.kind, "rolledback") == 0 || r.rework_incident;
 		fn(arg, &r);
 	}
@@ -142,33 +106,40 @@ enum status metrics_store_deployments(struct db_conn *conn, const struct metrics
 }
 
 /* A change's first production deployment among the filtered ones; the change counts if that
- * falls in the window. The best-ranked rule that linked it is reported. */
+ * falls in the window. change_deployments holds each change's first deployment per S in E, so
+ * this reads the window's rows and checks that the change had none before the window. */
 enum status metrics_store_changes(struct db_conn *conn, const struct metrics_filter *f,
-				  metrics_store_change_fn fn, void *arg, struct err *err)
+				  bool details, metrics_store_change_fn fn, void *arg,
+				  struct err *err)
 {
 	static const char sql[] =
-		"WITH f AS (SELECT DISTINCT ON (dc.change) dc.change, d.key, d.ev_source, d.ev_id,"
-		"   d.service, d.environment, d.at, dc.rule"
-		"  FROM deployments d JOIN deployment_changes dc ON dc.deployment = d.key"
-		"  WHERE " IN_ENVS("d.environment") " AND " IN_SERVICES("d.service")
-		"   AND d.kind IN " PRODUCTION_KINDS " AND d.at < $2::timestamptz"
-		"  ORDER BY dc.change, d.at, d.ev_source, d.ev_id, cdlens_rule_rank(dc.rule))"
-		" SELECT c.key, c.repo, c.id, f.key, f.ev_source, f.ev_id, f.service, f.environment,"
-		"  f.rule, " US("c.first_at") ", " US("f.at")
-		" FROM f JOIN changes c ON c.key = f.change"
-		" WHERE f.at >= $1::timestamptz"
-		" ORDER BY f.at, c.key";
-	const char *params[] = {f->from, f->to, f->environments, f->services};
-	PGresult *res = db_query_prepared(conn, sql, 4, params, PGRES_TUPLES_OK,
+		"WITH w AS (SELECT DISTINCT ON (cd.change) cd.* FROM change_deployments cd"
+		"  WHERE cd.first_at >= $1::timestamptz AND cd.first_at < $2::timestamptz"
+		"   AND cd.change_first_at IS NOT NULL"
+		"   AND " IN_ENVS("cd.environment") " AND " IN_SERVICES("cd.service")
+		"  ORDER BY cd.change, cd.first_at, cd.deployment)"
+		" SELECT w.change, CASE WHEN $5 THEN w.change::jsonb ->> 0 END,"
+		"  CASE WHEN $5 THEN w.change::jsonb ->> 1 END, w.deployment,"
+		"  CASE WHEN $5 THEN w.deployment::jsonb ->> 0 END,"
+		"  CASE WHEN $5 THEN w.deployment::jsonb ->> 1 END, w.service, w.environment,"
+		"  w.rule, " US("w.change_first_at") ", " US("w.first_at")
+		/* the change's earliest filtered row: one probe of (change, first_at) */
+		" FROM w WHERE (SELECT o.first_at FROM change_deployments o WHERE o.change = w.change"
+		"   AND " IN_ENVS("o.environment") " AND " IN_SERVICES("o.service")
+		"  ORDER BY o.first_at LIMIT 1) >= $1::timestamptz"
+		" ORDER BY w.first_at, w.change";
+	const char *params[] = {f->from, f->to, f->environments, f->services,
+				details ? "true" : "false"};
+	PGresult *res = db_query_prepared(conn, sql, 5, params, PGRES_TUPLES_OK,
 					  "load changes at their first production deployment", err);
 
 	if (!res)
 		return err->status;
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct metrics_change_row r = {
-			.key = PQgetvalue(res, i, 0), .repository = PQgetvalue(res, i, 1),
-			.id = PQgetvalue(res, i, 2), .deployment = PQgetvalue(res, i, 3),
-			.ev_source = PQgetvalue(res, i, 4), .ev_id = PQgetvalue(res, i, 5),
+			.key = PQgetvalue(res, i, 0), .repository = opt(res, i, 1),
+			.id = opt(res, i, 2), .deployment = PQgetvalue(res, i, 3),
+			.ev_source = opt(res, i, 4), .ev_id = opt(res, i, 5),
 			.service = PQgetvalue(res, i, 6), .environment = PQgetvalue(res, i, 7),
 			.rule = PQgetvalue(res, i, 8), .first_us = us(res, i, 9),
 			.deployed_us = us(res, i, 10),

@@ -53,9 +53,11 @@ struct metrics_change_row {
 	int64_t first_us, deployed_us;
 };
 typedef void (*metrics_store_change_fn)(void *arg, const struct metrics_change_row *r);
-/* Changes whose first production deployment (among the filtered ones) is in the window. */
+/* Changes whose first production deployment (among the filtered ones) is in the window.
+ * Without details, repository, id, ev_source and ev_id are NULL (the figures need none). */
 enum status metrics_store_changes(struct db_conn *conn, const struct metrics_filter *f,
-				  metrics_store_change_fn fn, void *arg, struct err *err);
+				  bool details, metrics_store_change_fn fn, void *arg,
+				  struct err *err);
 
 struct metrics_incident_row {
 	const char *key, *description, *environment, *service, *artifact, *deployment,

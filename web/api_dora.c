@@ -163,7 +163,7 @@ static enum status load_rows(struct db_conn *conn, const struct metrics_filter *
 {
 	enum status st = metrics_store_deployments(conn, f, false, take_deployment, rows, err);
 
-	return st == ST_OK ? metrics_store_changes(conn, f, take_change, rows, err) : st;
+	return st == ST_OK ? metrics_store_changes(conn, f, false, take_change, rows, err) : st;
 }
 
 /* ---- GET /api/v1/dora ---- */
@@ -273,7 +273,7 @@ static enum status services_json(struct db_conn *conn, const struct dora_params 
 		buf_putc(&one, ']');
 		struct metrics_filter f = p->filter;
 		f.services = buf_cstr(&one);
-		st = metrics_store_changes(conn, &f, take_change, &own, err);
+		st = metrics_store_changes(conn, &f, false, take_change, &own, err);
 		if (st == ST_OK)
 			cJSON_AddItemToArray(list, service_json(services[i], all, &own, p, tiers));
 		rows_release(&own);

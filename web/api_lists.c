@@ -254,7 +254,7 @@ static enum status load_list(struct db_conn *conn, enum list_kind kind,
 	if (kind == LIST_DEPLOYMENTS)
 		return metrics_store_deployments(conn, f, true, take_deployment, l, err);
 	if (kind == LIST_CHANGES)
-		return metrics_store_changes(conn, f, take_change, l, err);
+		return metrics_store_changes(conn, f, true, take_change, l, err);
 	return metrics_store_incidents(conn, f, take_incident, l, err);
 }
 

@@ -6,10 +6,13 @@
  *                    -> stop HTTP (in-flight requests finish) -> drain committers -> exit 0
  *                    (the correlator thread follows the committed events throughout)
  *   cdlens migrate   config -> apply missing migrations -> exit
+ *   cdlens demo      config -> migrate -> refuse a database with real events -> generate a
+ *                    history -> through the ingest path -> correlate it -> exit
  *   cdlens recorrelate  config -> migrate -> empty the linked model -> correlate every
  *                    stored event again -> exit (safe while servers run: they wait)
  */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +22,13 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "correlate/correlator.h"
+#include "ingest/demo.h"
 #include "metrics/production.h"
 #include "metrics/tiers.h"
 #include "ingest/committer.h"
 #include "sql/correlate_store.h"
 #include "sql/db.h"
+#include "sql/event_store.h"
 #include "sql/migrate.h"
 #include "web/app.h"
 #include "web/server.h"
@@ -49,6 +54,10 @@ static void usage(FILE *out)
 	      "commands:\n"
 	      "  serve      apply migrations, then serve the HTTP API (ingest, health)\n"
 	      "  migrate    apply missing database migrations and exit\n"
+	      "  demo       fill the database with a realistic organisation's history (through the\n"
+	      "             ingest path): demo --events N [--seed S] [--demo-start RFC3339]\n"
+	      "             [--demo-days D] [--demo-batch N] [--demo-force]; events are permanent,\n"
+	      "             so it refuses a database holding other events unless --demo-force\n"
 	      "  recorrelate  rebuild the linked model (changes, builds, deployments, ...) from\n"
 	      "             the stored events, e.g. after an upgrade with new correlation rules\n"
 	      "  help       show this text (also --help)\n"
@@ -111,6 +120,62 @@ static int cmd_recorrelate(int argc, char **argv)
 	db_disconnect(conn);
 	log_info("linked model rebuilt events=%zu ms=%lld", events,
 		 (long long)((clock_mono_us() - t0) / 1000));
+	config_release(&cfg);
+	return 0;
+}
+
+/* Remove `flag` from argv; whether it was there. */
+static bool take_flag(int *argc, char **argv, const char *flag)
+{
+	for (int i = 2; i < *argc; i++) {
+		if (strcmp(argv[i], flag) == 0) {
+			memmove(&argv[i], &argv[i + 1], (size_t)(*argc - i) * sizeof *argv);
+			(*argc)--;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Events cannot be deleted: a demo written into a real database would stay for ever. */
+static void refuse_real_database(const struct config *cfg)
+{
+	struct err err = {0};
+	bool other = false;
+	struct db_conn *conn = db_connect(cfg->database_url, &err);
+
+	if (!conn || event_store_has_other(conn, "demo", &other, &err) != ST_OK)
+		die("%s: %s", err.msg, err.detail);
+	db_disconnect(conn);
+	if (other)
+		die("the database already holds events that are not from the demo, and events can "
+		    "never be deleted: use an empty database, or add --demo-force");
+}
+
+static int cmd_demo(int argc, char **argv)
+{
+	struct config cfg;
+	struct demo_options opt;
+	struct demo_result res;
+	struct err err = {0};
+	size_t linked = 0;
+
+	demo_options_init(&opt);
+	bool force = take_flag(&argc, argv, "--demo-force");
+	if (demo_parse_args(&argc, argv, 2, &opt, &err) != ST_OK)
+		die("%s %s", err.msg, err.detail);
+	load_config(&cfg, argc, argv, 0);
+	migrate_or_die(&cfg);
+	if (!force)
+		refuse_real_database(&cfg);
+	if (demo_run(&cfg, &opt, &res, &err) != ST_OK)
+		die("demo: %s: %s", err.msg, err.detail);
+	struct db_conn *conn = db_connect(cfg.database_url, &err);
+	if (!conn || correlator_drain(conn, &linked, &err) != ST_OK)
+		die("could not correlate: %s: %s", err.msg, err.detail);
+	db_disconnect(conn);
+	printf("stored %zu demo events (%zu duplicates), correlated %zu\n", res.accepted,
+	       res.duplicates, linked);
 	config_release(&cfg);
 	return 0;
 }
@@ -182,6 +247,8 @@ int main(int argc, char **argv)
 		return cmd_migrate(argc, argv);
 	if (!strcmp(cmd, "recorrelate"))
 		return cmd_recorrelate(argc, argv);
+	if (!strcmp(cmd, "demo"))
+		return cmd_demo(argc, argv);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("cdlens %s\n", CDLENS_VERSION);
 		return 0;
