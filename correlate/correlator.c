@@ -191,6 +191,17 @@ static enum status attribute(struct db_conn *conn, struct err *err)
 	size_t ndeps = group_rows(&rows, deps, cands, first_row);
 	attribution_compute(deps, ndeps, &a);
 	attribution_json(&rows, &a, first_row, ndeps, &deps_json, &direct, &ranges);
+	if (log_level >= LOG_DEBUG) {
+		size_t best = 0, run = 0;
+		const char *bp = "";
+		for (size_t i = 0; i < ndeps; i++) {
+			run = i && !strcmp(deps[i].pair, deps[i - 1].pair) ? run + 1 : 1;
+			if (run > best)
+				best = run, bp = deps[i].pair;
+		}
+		log_debug("attribution candidates=%zu deployments=%zu direct=%zu ranges=%zu "
+			  "longest=%zu pair=%s", rows.n, ndeps, a.ndirect, a.nranges, best, bp);
+	}
 	free(deps), free(cands), free(first_row);
 	st = correlate_store_save_attribution(conn, buf_cstr(&deps_json), buf_cstr(&direct),
 					      buf_cstr(&ranges), err);

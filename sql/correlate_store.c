@@ -53,6 +53,7 @@ enum status correlate_store_begin(struct db_conn *conn, struct err *err)
 	static const char sql[] =
 		"BEGIN;"
 		"SET LOCAL client_min_messages = warning;"
+		"SET LOCAL plan_cache_mode = force_custom_plan;"
 		"SELECT pg_advisory_xact_lock(hashtext('cdlens.correlate'));"
 		"CREATE TEMP TABLE IF NOT EXISTS touched (kind text NOT NULL, key text COLLATE \"C\")"
 		" ON COMMIT DELETE ROWS;"
@@ -190,8 +191,12 @@ static enum status insert_facts(struct db_conn *conn, const char *seqs, const ch
 		"  AND t.target IS NOT NULL AND t.type IS NOT NULL"
 		" ORDER BY f.seq, t.target, t.type, t.kind"
 		" ON CONFLICT DO NOTHING";
+	/* 'merged': changes whose merge time this batch may have moved; only those can enter
+	 * or leave commit ranges (correlate_store_load_attribution) */
 	static const char touch_sql[] =
-		"INSERT INTO touched (kind, key) SELECT DISTINCT kind, key FROM facts WHERE " SEQS;
+		"INSERT INTO touched (kind, key) SELECT DISTINCT kind, key FROM facts WHERE " SEQS
+		" UNION SELECT DISTINCT 'merged', key FROM facts WHERE " SEQS
+		"  AND kind = 'change' AND predicate = 'merged'";
 	const char *params[] = {seqs, purl_map};
 	enum status st = run(conn, sql, 2, params, "extract facts", err);
 
@@ -361,28 +366,37 @@ static enum status apply_reference_edges(struct db_conn *conn, const char *seqs,
  * A reference "names" a change's repository when the canonical names are equal or one ends
  * with the other at a "/" boundary (host/org/repo vs org/repo); the exact match wins.
  * Unresolved references point at the key the reference itself spells. */
-#define CHANGE_REFS                                                                     \
-	"SELECT * FROM facts WHERE kind = 'artifact' AND change_id IS NOT NULL AND (" SEQS \
-	" OR change_id IN (SELECT change_id FROM facts WHERE " SEQS " AND kind = 'change'))"
+/* Does change `c` (repo, repo_id, id) answer reference `r` (change_repo, change_id)? */
+#define NAMES_REPO(c, r)                                                                    \
+	"(" r ".change_repo IS NULL OR " c ".repo = " r ".change_repo OR " c ".repo_id = " r   \
+	".change_repo OR right(" c ".repo, length(" r ".change_repo) + 1) = '/' || " r          \
+	".change_repo OR right(" r ".change_repo, length(" c ".repo_id) + 1) = '/' || " c        \
+	".repo_id)"
+/* The batch's references, and older ones that a change of the batch could answer (same id
+ * and a repository name that matches: ids like "42" repeat across repositories). */
+#define CHANGE_REFS                                                                          \
+	"SELECT f.*, coalesce((SELECT c.key FROM changes c WHERE c.id = f.change_id AND "         \
+	NAMES_REPO("c", "f") " ORDER BY c.repo IS NOT DISTINCT FROM f.change_repo DESC, c.key"   \
+	" LIMIT 1), cdlens_key2(coalesce(f.change_repo, ''), f.change_id)) AS resolved"           \
+	" FROM facts f WHERE f.kind = 'artifact' AND f.change_id IS NOT NULL AND (f." SEQS        \
+	" OR EXISTS (SELECT 1 FROM facts b WHERE b." SEQS " AND b.kind = 'change'"                \
+	" AND b.change_id = f.change_id AND " NAMES_REPO("b", "f") "))"
+/* Only links whose resolution changed are removed, and ON CONFLICT keeps existing ones, so a
+ * re-resolution that finds the same change touches nothing downstream. */
 static enum status apply_change_edges(struct db_conn *conn, const char *seqs, struct err *err)
 {
 	static const char del[] =
 		"WITH refs AS (" CHANGE_REFS "),"
 		" d AS (DELETE FROM edges e USING refs r WHERE e.rule = 'change_reference'"
-		"  AND e.evidence = cdlens_key2(r.ev_source, r.ev_id)"
+		"  AND e.evidence = cdlens_key2(r.ev_source, r.ev_id) AND e.from_key <> r.resolved"
 		"  RETURNING e.from_kind, e.from_key, e.to_kind, e.to_key)"
 		" INSERT INTO touched (kind, key)"
 		"  SELECT from_kind, from_key FROM d UNION SELECT to_kind, to_key FROM d";
 	static const char ins[] =
 		"WITH refs AS (" CHANGE_REFS "),"
 		" i AS (INSERT INTO edges (from_kind, from_key, to_kind, to_key, rule, evidence)"
-		"  SELECT 'change', coalesce((SELECT c.key FROM changes c WHERE c.id = r.change_id"
-		"    AND (r.change_repo IS NULL OR c.repo = r.change_repo OR c.repo_id = r.change_repo"
-		"     OR right(c.repo, length(r.change_repo) + 1) = '/' || r.change_repo"
-		"     OR right(r.change_repo, length(c.repo_id) + 1) = '/' || c.repo_id)"
-		"    ORDER BY c.repo IS NOT DISTINCT FROM r.change_repo DESC, c.key LIMIT 1),"
-		"   cdlens_key2(coalesce(r.change_repo, ''), r.change_id)),"
-		"   'artifact', r.key, 'change_reference', cdlens_key2(r.ev_source, r.ev_id)"
+		"  SELECT 'change', r.resolved, 'artifact', r.key, 'change_reference',"
+		"   cdlens_key2(r.ev_source, r.ev_id)"
 		"  FROM refs r ON CONFLICT DO NOTHING"
 		"  RETURNING from_kind, from_key, to_kind, to_key)"
 		" INSERT INTO touched (kind, key)"
@@ -504,8 +518,9 @@ static const char *value_or_null(const PGresult *res, int row, int col)
  * What to re-attribute, per (service, environment): a deployment's attribution depends only
  * on its own candidates, its predecessor's bound and the changes merged between them. So
  * each pair is recomputed from `t0`, the earliest of: a touched deployment; a deployment of a
- * touched artifact; a deployment whose bound was merged no earlier than a touched change
- * (that change may now fall inside its range). Deployments before t0 are not re-attributed;
+ * touched artifact; a deployment whose bound was merged no earlier than a change whose merge
+ * the batch brought (that change may now fall inside its range; only a change.merged event
+ * can move a merge time, so other touched changes cannot change any range). Deployments before t0 are not re-attributed;
  * the ones at the latest time before t0 come along as context (save = false) so the first
  * re-attributed one has its predecessor. Usually t0 is recent and the suffix is short.
  */
@@ -519,7 +534,7 @@ enum status correlate_store_load_attribution(struct db_conn *conn, correlate_sto
 		"  UNION ALL SELECT d.service, d.environment, d.at FROM deployments d"
 		"   JOIN touched t ON t.kind = 'artifact' AND t.key = d.artifact"
 		"  UNION ALL SELECT d.service, d.environment, d.at"
-		"   FROM touched t JOIN changes c ON t.kind = 'change' AND c.key = t.key"
+		"   FROM touched t JOIN changes c ON t.kind = 'merged' AND c.key = t.key"
 		"   JOIN changes c2 ON c2.repo = c.repo AND c2.merged_at >= c.merged_at"
 		"   JOIN deployment_changes dc ON dc.change = c2.key AND dc.direct"
 		"   JOIN deployments d ON d.key = dc.deployment"
