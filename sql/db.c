@@ -6,7 +6,8 @@
  * connection is checked with PQstatus on acquire and reset when bad.
  *
  * Pool invariant: `free_list` holds `nfree` connection slots (some may be unconnected);
- * `outstanding` = size - nfree. db_acquire waits on `cond` while nfree == 0.
+ * `outstanding` = size - nfree. db_acquire waits on `cond` while nfree == 0; `waiting` counts
+ * the threads doing so and `timeouts` those that gave up (both under `lock`, for metrics).
  */
 #include "sql/db_internal.h"
 
@@ -34,6 +35,8 @@ struct db_pool {
 	char *url;
 	struct db_conn **free_list;
 	int nfree, size;
+	int waiting;       /* threads blocked in pool_take */
+	uint64_t timeouts; /* pool_take calls that gave up */
 };
 
 PGconn *db_pg(struct db_conn *conn)
@@ -241,11 +244,15 @@ static struct db_conn *pool_take(struct db_pool *pool, int timeout_ms)
 	if (deadline.tv_nsec >= 1000000000)
 		deadline.tv_sec++, deadline.tv_nsec -= 1000000000;
 	pthread_mutex_lock(&pool->lock);
+	pool->waiting++; /* seen by db_pool_stats only while the wait releases the lock */
 	while (pool->nfree == 0)
 		if (pthread_cond_timedwait(&pool->cond, &pool->lock, &deadline) == ETIMEDOUT)
 			break;
+	pool->waiting--;
 	if (pool->nfree > 0)
 		conn = pool->free_list[--pool->nfree];
+	else
+		pool->timeouts++;
 	pthread_mutex_unlock(&pool->lock);
 	return conn;
 }
@@ -263,6 +270,14 @@ struct db_conn *db_acquire(struct db_pool *pool, int timeout_ms, struct err *err
 		return NULL;
 	}
 	return conn;
+}
+
+void db_pool_stats(struct db_pool *pool, struct db_pool_stats *out)
+{
+	pthread_mutex_lock(&pool->lock);
+	*out = (struct db_pool_stats){.size = pool->size, .in_use = pool->size - pool->nfree,
+				      .waiting = pool->waiting, .timeouts = pool->timeouts};
+	pthread_mutex_unlock(&pool->lock);
 }
 
 void db_release(struct db_pool *pool, struct db_conn *conn)

@@ -11,6 +11,7 @@
  * Threads: a db_conn belongs to one thread at a time; the pool is thread-safe.
  */
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/err.h"
 
@@ -34,5 +35,15 @@ void db_pool_free(struct db_pool *pool);   /* NULL: no-op; connections must be r
  * Errors: ST_UNAVAILABLE (timeout or database unreachable). */
 struct db_conn *db_acquire(struct db_pool *pool, int timeout_ms, struct err *err);
 void db_release(struct db_pool *pool, struct db_conn *conn);  /* NULL conn: no-op */
+
+/* The pool's state at one instant (for GET /metrics). */
+struct db_pool_stats {
+	int size;          /* connection slots (--db-pool) */
+	int in_use;        /* slots taken by callers; size - in_use are idle (opened lazily) */
+	int waiting;       /* callers blocked in db_acquire() for a free slot */
+	uint64_t timeouts; /* db_acquire() calls that found no free slot in time, since start */
+};
+/* Fill *out from one consistent look at the pool. Threads: safe (takes the pool's lock). */
+void db_pool_stats(struct db_pool *pool, struct db_pool_stats *out);
 
 #endif

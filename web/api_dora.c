@@ -6,6 +6,8 @@
  * return for the same parameters, so a number can always be re-counted from its list.
  * Parameters shared by all five: from, to (RFC 3339; default the 30 days up to now), service
  * and environment (repeatable), format=csv (or Accept: text/csv) for the lists.
+ * GET /metrics exports the /dora/services figures of the last 30 days through
+ * api_dora_services_figures() (api_dora.h), the same code path as the endpoint.
  * When you add a parameter or a member: change docs/API.md and web/openapi.json too.
  */
 #include <cjson/cJSON.h>
@@ -21,6 +23,7 @@
 #include "metrics/tiers.h"
 #include "sql/db.h"
 #include "sql/metrics_store.h"
+#include "web/api_dora.h"
 #include "web/api_dora_params.h"
 #include "web/app.h"
 #include "web/handlers.h"
@@ -219,22 +222,18 @@ out:
 
 /* ---- GET /api/v1/dora/services ---- */
 
-static cJSON *service_json(const char *service, const struct rows *all, const struct rows *own,
-			   const struct dora_params *p, const struct dora_tiers *tiers)
+/* Figures of one service: its deployments among `all`, the changes counted for it (`own`). */
+static void service_figures(const char *service, const struct rows *all, const struct rows *own,
+			    int64_t from_us, int64_t to_us, struct dora_figures *f)
 {
 	struct dora_deployment *deps = xcalloc(all->ndeps + 1, sizeof *deps);
 	size_t n = 0;
-	struct dora_figures f;
 
 	for (size_t i = 0; i < all->ndeps; i++)
 		if (strcmp(all->dep_service[i], service) == 0)
 			deps[n++] = all->deps[i];
-	dora_figures_compute(deps, n, own->changes, own->nchanges, p->from_us, p->to_us, &f);
+	dora_figures_compute(deps, n, own->changes, own->nchanges, from_us, to_us, f);
 	free(deps);
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "service", service);
-	add_figures(o, &f, tiers, p->year);
-	return o;
 }
 
 /* Distinct services of the deployment rows, sorted. */
@@ -255,11 +254,12 @@ static size_t distinct_services(const struct rows *rows, const char ***out)
 	return n;
 }
 
-/* A change counts for a service at its first production deployment OF THAT SERVICE, as
- * /api/v1/dora?service=S counts it: so the changes are loaded per service. */
-static enum status services_json(struct db_conn *conn, const struct dora_params *p,
-				 const struct rows *all, const struct dora_tiers *tiers,
-				 cJSON *list, struct err *err)
+/* fn(arg, service, figures) for each service of `all`, in name order. A change counts for a
+ * service at its first production deployment OF THAT SERVICE, as /api/v1/dora?service=S
+ * counts it: so the changes are loaded per service. */
+static enum status each_service(struct db_conn *conn, const struct metrics_filter *filter,
+				int64_t from_us, int64_t to_us, const struct rows *all,
+				api_dora_service_fn fn, void *arg, struct err *err)
 {
 	const char **services = NULL;
 	size_t n = distinct_services(all, &services);
@@ -268,18 +268,59 @@ static enum status services_json(struct db_conn *conn, const struct dora_params 
 	for (size_t i = 0; i < n && st == ST_OK; i++) {
 		struct rows own = {0};
 		struct buf one = BUF_INIT(0);
+		struct dora_figures figures;
 		buf_putc(&one, '[');
 		buf_json_cstr(&one, services[i]);
 		buf_putc(&one, ']');
-		struct metrics_filter f = p->filter;
+		struct metrics_filter f = *filter;
 		f.services = buf_cstr(&one);
 		st = metrics_store_changes(conn, &f, false, take_change, &own, err);
-		if (st == ST_OK)
-			cJSON_AddItemToArray(list, service_json(services[i], all, &own, p, tiers));
+		if (st == ST_OK) {
+			service_figures(services[i], all, &own, from_us, to_us, &figures);
+			fn(arg, services[i], &figures);
+		}
 		rows_release(&own);
 		buf_release(&one);
 	}
 	free(services);
+	return st;
+}
+
+struct services_json {
+	cJSON *list;
+	const struct dora_tiers *tiers;
+	int year;
+};
+
+static void add_service_json(void *arg, const char *service, const struct dora_figures *f)
+{
+	struct services_json *sj = arg;
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "service", service);
+	add_figures(o, f, sj->tiers, sj->year);
+	cJSON_AddItemToArray(sj->list, o);
+}
+
+enum status api_dora_services_figures(struct request *req, struct db_conn *conn,
+				      int64_t from_us, int64_t to_us, api_dora_service_fn fn,
+				      void *arg)
+{
+	struct dora_params p = {.services = BUF_INIT(0), .environments = BUF_INIT(0),
+				.from_us = from_us, .to_us = to_us};
+	struct rows rows = {0};
+
+	clock_format_rfc3339(from_us, p.from);
+	clock_format_rfc3339(to_us, p.to);
+	p.filter = (struct metrics_filter){p.from, p.to, "[]", NULL}; /* as dora_params_parse */
+	enum status st = dora_params_environments(req, conn, &p);
+	if (st == ST_OK)
+		st = metrics_store_deployments(conn, &p.filter, false, take_deployment, &rows,
+					       &req->err);
+	if (st == ST_OK)
+		st = each_service(conn, &p.filter, from_us, to_us, &rows, fn, arg, &req->err);
+	rows_release(&rows);
+	dora_params_release(&p);
 	return st;
 }
 
@@ -303,7 +344,9 @@ int api_dora_services(struct request *req)
 	}
 	dora_params_describe(&p, req->app->tiers, root);
 	cJSON *list = cJSON_AddArrayToObject(root, "services");
-	if (services_json(conn, &p, &rows, req->app->tiers, list, &req->err) != ST_OK) {
+	struct services_json sj = {list, req->app->tiers, p.year};
+	if (each_service(conn, &p.filter, p.from_us, p.to_us, &rows, add_service_json, &sj,
+			 &req->err) != ST_OK) {
 		status = reply_problem(req, &req->err, -1);
 		goto out;
 	}

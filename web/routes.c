@@ -1,7 +1,10 @@
 /*
  * web/routes.c: the route table and dispatcher.
  * When you add an endpoint: add a row here, its handler to handlers.h, and document it in
- * docs/API.md (and the OpenAPI document once it exists).
+ * docs/API.md and web/openapi.json (tests/web/test_openapi_http.c checks that every row of
+ * this table is in the OpenAPI document, reading the rows from this file: keep one
+ * {"METHOD", "/path", handler} per line).
+ * Every request is counted in app->http (web/http_stats.h) by the row it matched.
  */
 #include "web/routes.h"
 
@@ -14,6 +17,7 @@
 #include "core/log.h"
 #include "web/app.h"
 #include "web/handlers.h"
+#include "web/http_stats.h"
 #include "web/request.h"
 
 struct route {
@@ -32,9 +36,27 @@ static const struct route routes[] = {
 	{"GET", "/api/v1/changes", api_changes},
 	{"GET", "/api/v1/incidents", api_incidents},
 	{"GET", "/api/v1/trace", api_trace},
+	{"GET", "/metrics", api_metrics},
+	{"GET", "/api/v1/openapi.json", api_openapi},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])
+_Static_assert(NROUTES < HTTP_STATS_ROUTES, "raise HTTP_STATS_ROUTES: one slot per route + other");
+
+size_t routes_count(void)
+{
+	return NROUTES;
+}
+
+const char *routes_method(size_t i)
+{
+	return routes[i].method;
+}
+
+const char *routes_path(size_t i)
+{
+	return routes[i].path;
+}
 
 static void request_id(char out[17])
 {
@@ -64,15 +86,22 @@ static int not_allowed(struct request *req, const char *allow)
 	return reply_with_headers(req, 405, "application/problem+json", extra, body, strlen(body));
 }
 
-static int route(struct request *req)
+/* Serve the request; *slot: the route it matched (for a 405, the first with its path),
+ * else HTTP_STATS_OTHER. */
+static int route(struct request *req, size_t *slot)
 {
 	char allow[64] = "";
 
+	*slot = HTTP_STATS_OTHER;
 	for (size_t i = 0; i < NROUTES; i++) {
 		if (strcmp(routes[i].path, req->path) != 0)
 			continue;
-		if (method_matches(routes[i].method, req->method))
+		if (*slot == HTTP_STATS_OTHER)
+			*slot = i;
+		if (method_matches(routes[i].method, req->method)) {
+			*slot = i;
 			return routes[i].handler(req);
+		}
 		if (strlen(allow) + strlen(routes[i].method) + 3 < sizeof allow)
 			snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s",
 				 allow[0] ? ", " : "", routes[i].method);
@@ -86,15 +115,18 @@ static int route(struct request *req)
 int routes_dispatch(struct mg_connection *conn, void *cbdata)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
-	struct request req = {.conn = conn, .app = cbdata, .body = BUF_INIT(0)};
+	struct app *app = cbdata;
+	struct request req = {.conn = conn, .app = app, .body = BUF_INIT(0)};
+	size_t slot;
 
 	req.start_us = clock_mono_us();
 	request_id(req.id);
 	req.method = ri->request_method;
 	req.path = ri->local_uri ? ri->local_uri : ri->request_uri;
 	req.query = ri->query_string;
-	int status = route(&req);
+	int status = route(&req, &slot);
 	int64_t us = clock_mono_us() - req.start_us;
+	http_stats_record(&app->http, slot, req.method, status, us);
 	if (status >= 400)
 		log_info("req=%s %s %s status=%d us=%lld peer=%s msg=\"%s\" detail=\"%s\"", req.id,
 			 req.method, req.path, status, (long long)us, ri->remote_addr, req.err.msg,
