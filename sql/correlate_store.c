@@ -24,7 +24,8 @@
 
 #define SEQS "seq = ANY($1::bigint[])"
 #define AFFECTED(kind) \
-	"kind = '" kind "' AND key IN (SELECT key FROM facts WHERE " SEQS " AND kind = '" kind "')"
+	"kind = '" kind "' AND key = ANY (ARRAY(SELECT key FROM facts WHERE " SEQS          \
+	" AND kind = '" kind "'))"
 #define AT(pred) "min(ts) FILTER (WHERE predicate = '" pred "')"
 #define LATEST(col)                                                                  \
 	"(array_agg(" col " ORDER BY ts DESC, ev_source DESC, ev_id DESC) FILTER (WHERE " col \
@@ -373,14 +374,17 @@ static enum status apply_reference_edges(struct db_conn *conn, const char *seqs,
 	".change_repo OR right(" r ".change_repo, length(" c ".repo_id) + 1) = '/' || " c        \
 	".repo_id)"
 /* The batch's references, and older ones that a change of the batch could answer (same id
- * and a repository name that matches: ids like "42" repeat across repositories). */
-#define CHANGE_REFS                                                                          \
-	"SELECT f.*, coalesce((SELECT c.key FROM changes c WHERE c.id = f.change_id AND "         \
-	NAMES_REPO("c", "f") " ORDER BY c.repo IS NOT DISTINCT FROM f.change_repo DESC, c.key"   \
-	" LIMIT 1), cdlens_key2(coalesce(f.change_repo, ''), f.change_id)) AS resolved"           \
-	" FROM facts f WHERE f.kind = 'artifact' AND f.change_id IS NOT NULL AND (f." SEQS        \
-	" OR EXISTS (SELECT 1 FROM facts b WHERE b." SEQS " AND b.kind = 'change'"                \
-	" AND b.change_id = f.change_id AND " NAMES_REPO("b", "f") "))"
+ * and a repository name that matches: ids like "42" repeat across repositories), found from
+ * the batch's side through facts_change_ref. */
+#define CHANGE_REFS                                                                           \
+	"SELECT f.*, coalesce((SELECT c.key FROM changes c WHERE c.id = f.change_id AND "          \
+	NAMES_REPO("c", "f") " ORDER BY c.repo IS NOT DISTINCT FROM f.change_repo DESC, c.key"    \
+	" LIMIT 1), cdlens_key2(coalesce(f.change_repo, ''), f.change_id)) AS resolved"            \
+	" FROM facts f WHERE f.seq = ANY (ARRAY("                                                 \
+	"  SELECT seq FROM facts WHERE " SEQS " AND kind = 'artifact' AND change_id IS NOT NULL"  \
+	"  UNION SELECT a.seq FROM facts b JOIN facts a ON a.change_id = b.change_id"             \
+	"   AND a.kind = 'artifact' WHERE b." SEQS " AND b.kind = 'change' AND "                  \
+	NAMES_REPO("b", "a") "))"
 /* Only links whose resolution changed are removed, and ON CONFLICT keeps existing ones, so a
  * re-resolution that finds the same change touches nothing downstream. */
 static enum status apply_change_edges(struct db_conn *conn, const char *seqs, struct err *err)
@@ -417,7 +421,7 @@ static enum status apply_change_edges(struct db_conn *conn, const char *seqs, st
 static enum status apply_chain_edges(struct db_conn *conn, const char *seqs, struct err *err)
 {
 	static const char del[] =
-		"WITH big AS (SELECT chain_id FROM facts WHERE chain_id IN (" BATCH_CHAINS ")"
+		"WITH big AS (SELECT chain_id FROM facts WHERE chain_id = ANY (ARRAY(" BATCH_CHAINS "))"
 		"  GROUP BY chain_id HAVING count(DISTINCT (kind, key)) > " CHAIN_MAX "),"
 		" d AS (DELETE FROM edges WHERE rule = 'chain_id' AND evidence IN (SELECT chain_id FROM big)"
 		"  RETURNING from_kind, from_key, to_kind, to_key)"
@@ -427,7 +431,7 @@ static enum status apply_chain_edges(struct db_conn *conn, const char *seqs, str
 		"WITH b AS (SELECT DISTINCT chain_id, kind, key FROM facts"
 		"  WHERE " SEQS " AND chain_id IS NOT NULL),"
 		" n AS (SELECT DISTINCT chain_id, kind, key FROM facts"
-		"  WHERE chain_id IN (SELECT chain_id FROM b)),"
+		"  WHERE chain_id = ANY (ARRAY(SELECT DISTINCT chain_id FROM b))),"
 		" ok AS (SELECT chain_id FROM n GROUP BY chain_id HAVING count(*) <= " CHAIN_MAX "),"
 		" p AS (SELECT a.kind AS fk, a.key AS fkey, x.kind AS tk, x.key AS tkey, a.chain_id"
 		"   FROM b a JOIN n x USING (chain_id) WHERE cdlens_stage(a.kind) < cdlens_stage(x.kind)"
@@ -449,8 +453,8 @@ static enum status apply_chain_edges(struct db_conn *conn, const char *seqs, str
  * Made when the second of the two events arrives: for the batch's links, and for older
  * links naming an event of the batch. Only ever added, like the facts they come from. */
 #define LINKING                                                                           \
-	"SELECT * FROM facts WHERE " SEQS " OR seq IN (SELECT seq FROM fact_links WHERE"  \
-	" target_id IN (SELECT ev_id FROM facts WHERE " SEQS "))"
+	"SELECT * FROM facts WHERE " SEQS " OR seq = ANY (ARRAY(SELECT seq FROM fact_links"  \
+	" WHERE target_id = ANY (ARRAY(SELECT ev_id FROM facts WHERE " SEQS "))))"
 static enum status apply_link_edges(struct db_conn *conn, const char *seqs, struct err *err)
 {
 	static const char ins[] =

@@ -122,3 +122,18 @@ void test_server_kill(struct test_server *s)
 	waitpid(s->pid, NULL, 0);
 	s->pid = 0;
 }
+
+void test_server_wait_correlated(const struct test_server *s, int timeout_s)
+{
+	for (int i = 0; i < timeout_s * 100; i++) {
+		struct http_response r = {0};
+		http_request(s->port, "GET", "/readyz", NULL, NULL, 0, &r);
+		bool done = r.status == 200 && strstr(r.body, "\"queued_events\":0,") &&
+			    strstr(r.body, "\"pending_events\":0,");
+		http_response_release(&r);
+		if (done)
+			return;
+		usleep(10000);
+	}
+	fail_msg("correlation did not finish within %d s", timeout_s);
+}

@@ -21,6 +21,9 @@ void test_server_start(struct test_server *s, const char *db_url, const char *co
 int test_server_stop(struct test_server *s);
 /* SIGKILL and reap. */
 void test_server_kill(struct test_server *s);
+/* Wait until GET /readyz shows nothing waiting: no events queued for commit and none for the
+ * correlator. Fails the test after timeout_s seconds. */
+void test_server_wait_correlated(const struct test_server *s, int timeout_s);
 /* A free TCP port on 127.0.0.1. */
 int test_free_port(void);
 

@@ -79,16 +79,7 @@ static const char reset_sql[] =
 /* Wait until /readyz reports an empty correlation queue (fails after 60 s). */
 static void wait_correlated(void)
 {
-	for (int i = 0; i < 6000; i++) {
-		struct http_response r = {0};
-		http_request(srv.port, "GET", "/readyz", NULL, NULL, 0, &r);
-		bool done = r.status == 200 && strstr(r.body, "\"pending_events\":0,");
-		http_response_release(&r);
-		if (done)
-			return;
-		usleep(10000);
-	}
-	fail_msg("correlation did not finish within 60 s");
+	test_server_wait_correlated(&srv, 120);
 }
 
 static char *dump(void)

@@ -68,16 +68,7 @@ static void expect_rows(const char *what, const char *sql, long min, long max)
 /* Wait until /readyz reports an empty correlation queue (fails after 120 s). */
 static void wait_correlated(void)
 {
-	for (int i = 0; i < 12000; i++) {
-		struct http_response r = {0};
-		http_request(srv.port, "GET", "/readyz", NULL, NULL, 0, &r);
-		const bool done = r.status == 200 && strstr(r.body, "\"pending_events\":0,");
-		http_response_release(&r);
-		if (done)
-			return;
-		usleep(10000);
-	}
-	fail_msg("correlation did not finish within 120 s");
+	test_server_wait_correlated(&srv, 120);
 }
 
 static long reply_member(const struct http_response *r, const char *name)

@@ -67,16 +67,7 @@ static const char *const day4_events[] = {
 
 static void wait_correlated(void)
 {
-	for (int i = 0; i < 3000; i++) {
-		struct http_response r = {0};
-		http_request(srv.port, "GET", "/readyz", NULL, NULL, 0, &r);
-		bool done = r.status == 200 && strstr(r.body, "\"pending_events\":0,");
-		http_response_release(&r);
-		if (done)
-			return;
-		usleep(10000);
-	}
-	fail_msg("correlation did not finish within 30 s");
+	test_server_wait_correlated(&srv, 120);
 }
 
 static void post_all(enum post_mode mode)

@@ -74,31 +74,10 @@ static void post_scenario(void)
 	}
 }
 
-static long number_at(const cJSON *o, const char *path0, const char *path1)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, path0);
-
-	if (path1)
-		v = cJSON_GetObjectItemCaseSensitive(v, path1);
-	return cJSON_IsNumber(v) ? (long)v->valuedouble : -1;
-}
-
-/* Wait until every accepted event is stored and correlated (fails after 60 s). */
+/* Wait until every accepted event is stored and correlated. */
 static void wait_correlated(void)
 {
-	for (int i = 0; i < 6000; i++) {
-		struct http_response r = {0};
-		http_request(srv.port, "GET", "/readyz", NULL, NULL, 0, &r);
-		cJSON *root = r.status == 200 ? cJSON_Parse(r.body) : NULL;
-		bool done = root && number_at(root, "queued_events", NULL) == 0 &&
-			    number_at(root, "correlation", "pending_events") == 0;
-		cJSON_Delete(root);
-		http_response_release(&r);
-		if (done)
-			return;
-		usleep(10000);
-	}
-	fail_msg("correlation did not finish within 60 s");
+	test_server_wait_correlated(&srv, 120);
 }
 
 static int setup(void **state)
