@@ -36,13 +36,14 @@ trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; scripts/pg.s
 for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/readyz >/dev/null && break; sleep 0.1; done
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "== events: $(psql "$url" -tAc 'SELECT count(*) FROM events'), production deployments in the window: $(psql "$url" -tAc "SELECT count(*) FROM deployments WHERE environment LIKE 'prod%' AND at >= '2026-01-31' AND at < '2026-05-01' AND kind <> 'removed'")"
+echo "== events: $(psql "$url" -tAc 'SELECT count(*) FROM events')"
 q='from=2026-01-31T00:00:00Z&to=2026-05-01T00:00:00Z'
 timed() { curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "http://127.0.0.1:$port$1"; }
 timed "/api/v1/dora?$q" >/dev/null   # warm the caches once
-for _ in $(seq "$reqs"); do timed "/api/v1/dora?$q"; done | awk '
+echo "== window: $(curl -s "http://127.0.0.1:$port/api/v1/dora?$q" | grep -o '"deployment_frequency":{[^}]*}\|"lead_time":{"changes":[0-9]*' | tr '\n' ' ')"
+for _ in $(seq "$reqs"); do timed "/api/v1/dora?$q"; done | sort -k2 -n | awk '
   $1 != 200 { bad++ } { t[NR] = $2 * 1000 }
-  END { n = asort(t); printf "GET /api/v1/dora (90 days, all services) x%d: p50 %.1f ms, p90 %.1f ms, max %.1f ms, non-200 %d\n",
+  END { n = NR; printf "GET /api/v1/dora (90 days, all services) x%d: p50 %.1f ms, p90 %.1f ms, max %.1f ms, non-200 %d\n",
         n, t[int((n + 1) / 2)], t[int(n * 0.9 + 0.5)], t[n], bad }'
 for path in "/api/v1/dora?$q&bucket=day" "/api/v1/dora/services?$q" "/api/v1/deployments?$q&format=csv" \
             "/api/v1/changes?$q" "/api/v1/dora?$q&service=checkout-api"; do

@@ -10,7 +10,7 @@
  *
  * and of the production releases of S, every 3 to 14 hours (release(), no chainId):
  *
- *   newest artifact staged for 30 min ──► prod-eu ──(5-45 min)──► prod-us  (CD spelling)
+ *   newest artifact staged for 30 min ──► eu/prod ──(5-45 min)──► us/prod  (CD spelling)
  *        └─ incident_rate: incident.detected (env only | service | service + artifact)
  *              └─ 50% with a service and a previous artifact: service.rolledback
  *           incident.resolved
@@ -99,8 +99,8 @@ static const struct {
 } envs[DEMO_ENV_COUNT] = {
     [DEMO_ENV_DEV] = {"dev", "Development", "/argocd/nonprod"},
     [DEMO_ENV_STAGING] = {"staging", "Staging", "/argocd/nonprod"},
-    [DEMO_ENV_PROD_EU] = {"prod-eu", "Production EU", "/argocd/prod-eu"},
-    [DEMO_ENV_PROD_US] = {"prod-us", "Production US", "/argocd/prod-us"},
+    [DEMO_ENV_PROD_EU] = {"eu/prod", "Production EU", "/argocd/eu"},
+    [DEMO_ENV_PROD_US] = {"us/prod", "Production US", "/argocd/us"},
 };
 
 static const char *const change_titles[] = {

@@ -140,10 +140,10 @@ static void linked(void **state)
 	expect_rows("nothing set aside", "SELECT count(*) FROM correlate_failed", 0, 0);
 	expect_rows("24 services", "SELECT count(DISTINCT service) FROM deployments", 24, 24);
 	expect_rows("8 repositories", "SELECT count(DISTINCT repo) FROM changes", 8, 8);
-	expect_rows("prod-eu deployments",
-	            "SELECT count(*) FROM deployments WHERE environment = 'prod-eu'", 100, 1000);
-	expect_rows("prod-us deployments",
-	            "SELECT count(*) FROM deployments WHERE environment = 'prod-us'", 100, 1000);
+	expect_rows("eu/prod deployments",
+	            "SELECT count(*) FROM deployments WHERE environment = 'eu/prod'", 100, 1000);
+	expect_rows("us/prod deployments",
+	            "SELECT count(*) FROM deployments WHERE environment = 'us/prod'", 100, 1000);
 	expect_rows("rollbacks", "SELECT count(*) FROM deployments WHERE kind = 'rolledback'", 1,
 	            100);
 	expect_rows("commit ranges",
@@ -153,9 +153,16 @@ static void linked(void **state)
 	    "commit ranges across services of one repository",
 	    "SELECT count(*) FROM"
 	    " deployment_changes dc JOIN deployments d ON d.key = dc.deployment JOIN artifacts a"
-	    " ON a.change = dc.change WHERE dc.rule = 'commit_range' AND d.environment = 'prod-eu'"
+	    " ON a.change = dc.change WHERE dc.rule = 'commit_range' AND d.environment = 'eu/prod'"
 	    " AND a.key NOT LIKE 'pkg:oci/' || d.service || '@%'",
 	    1, 100000);
+	/* both production environments are production under the default --production-env */
+	struct http_response r = {0};
+	assert_int_equal(http_request(srv.port, "GET", "/api/v1/dora?from=2025-01-01T00:00:00Z"
+				      "&to=2027-01-01T00:00:00Z", NULL, NULL, 0, &r), 200);
+	if (!strstr(r.body, "\"environments\":[\"eu/prod\",\"us/prod\"]"))
+		fail_msg("default production environments: %.300s", r.body);
+	http_response_release(&r);
 }
 
 static void incidents_and_artifacts_linked(void **state)
@@ -166,7 +173,7 @@ static void incidents_and_artifacts_linked(void **state)
 	            "SELECT count(DISTINCT rule) FROM incident_deployments", 3, 3);
 	expect_rows("incidents naming only the environment",
 	            "SELECT count(*) FROM incidents WHERE"
-	            " service IS NULL AND environment LIKE 'prod-%'",
+	            " service IS NULL AND environment LIKE '%/prod'",
 	            1, 1000);
 	expect_rows("three purl spellings, one artifact: every build's",
 	            "SELECT count(*) FROM builds b"
