@@ -62,3 +62,14 @@ char *xstrndup(const char *s, size_t n)
 	p[len] = '\0';
 	return p;
 }
+
+void *xgrow(void *p, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return p;
+	size_t want = *cap ? *cap : 8;
+	while (want <= n)
+		want *= 2;
+	*cap = want;
+	return xrealloc(p, want * size);
+}

@@ -10,6 +10,12 @@
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
+/*
+ * Make room in array `p` (elements of `size` bytes, capacity *cap) for element index `n`,
+ * doubling the capacity as needed; returns the (possibly moved) array. Appending n items
+ * one by one costs O(n) copying in total, not O(n^2).
+ */
+void *xgrow(void *p, size_t n, size_t *cap, size_t size);
 /* xstrdup(NULL) returns NULL. */
 char *xstrdup(const char *s);
 /* Copy at most n bytes of s and NUL-terminate. */

@@ -30,9 +30,10 @@ static long bound_of(const struct attribution_deployment *d)
 	return best;
 }
 
+/* The arrays are sized once by attribution_compute: at most one direct entry per candidate
+ * and one range per deployment. */
 static void add_direct(struct attribution *out, size_t dep, size_t cand)
 {
-	out->direct = xrealloc(out->direct, (out->ndirect + 1) * sizeof *out->direct);
 	out->direct[out->ndirect++] = (struct attribution_direct){dep, cand};
 }
 
@@ -46,7 +47,6 @@ static void add_range(struct attribution *out, const struct attribution_deployme
 	const struct attribution_candidate *h = &deps[dep].cands[hi], *l = &deps[prev].cands[lo];
 	if (!h->repo || !l->repo || strcmp(h->repo, l->repo) != 0 || h->merged_us <= l->merged_us)
 		return;
-	out->ranges = xrealloc(out->ranges, (out->nranges + 1) * sizeof *out->ranges);
 	out->ranges[out->nranges++] =
 		(struct attribution_range){dep, prev, (size_t)lo, (size_t)hi};
 }
@@ -54,7 +54,12 @@ static void add_range(struct attribution *out, const struct attribution_deployme
 void attribution_compute(const struct attribution_deployment *deps, size_t n,
 			 struct attribution *out)
 {
-	*out = (struct attribution){0};
+	size_t ncands = 0;
+
+	for (size_t i = 0; i < n; i++)
+		ncands += deps[i].ncands;
+	*out = (struct attribution){.direct = xcalloc(ncands + 1, sizeof *out->direct),
+				    .ranges = xcalloc(n + 1, sizeof *out->ranges)};
 	for (size_t i = 0; i < n; i++) {
 		const struct attribution_deployment *d = &deps[i];
 		for (size_t k = 0; k < d->ncands && d->cands[k].change &&

@@ -69,7 +69,7 @@ struct row {
 
 struct rows {
 	struct row *v;
-	size_t n;
+	size_t n, cap;
 };
 
 static char *dup_or_null(const char *s)
@@ -81,7 +81,7 @@ static void add_row(void *arg, const struct correlate_store_candidate *c)
 {
 	struct rows *rows = arg;
 
-	rows->v = xrealloc(rows->v, (rows->n + 1) * sizeof *rows->v);
+	rows->v = xgrow(rows->v, rows->n, &rows->cap, sizeof *rows->v);
 	struct row *r = &rows->v[rows->n++];
 	*r = (struct row){
 		.deployment = xstrdup(c->deployment), .pair = xstrdup(c->pair),

@@ -127,17 +127,18 @@ static cJSON *bucket_json(const struct dora_figures *f, int64_t start, int64_t e
 struct rows {
 	struct dora_deployment *deps;
 	char **dep_service;
-	size_t ndeps;
+	size_t ndeps, cap_deps, cap_service;
 	struct dora_change *changes;
-	size_t nchanges;
+	size_t nchanges, cap_changes;
 };
 
 static void take_deployment(void *arg, const struct metrics_deployment_row *r)
 {
 	struct rows *rows = arg;
 
-	rows->deps = xrealloc(rows->deps, (rows->ndeps + 1) * sizeof *rows->deps);
-	rows->dep_service = xrealloc(rows->dep_service, (rows->ndeps + 1) * sizeof(char *));
+	rows->deps = xgrow(rows->deps, rows->ndeps, &rows->cap_deps, sizeof *rows->deps);
+	rows->dep_service = xgrow(rows->dep_service, rows->ndeps, &rows->cap_service,
+				  sizeof *rows->dep_service);
 	rows->deps[rows->ndeps] = (struct dora_deployment){r->at_us, r->failed, r->restored,
 							   r->rework, r->restored_us};
 	rows->dep_service[rows->ndeps++] = xstrdup(r->service);
@@ -147,7 +148,8 @@ static void take_change(void *arg, const struct metrics_change_row *r)
 {
 	struct rows *rows = arg;
 
-	rows->changes = xrealloc(rows->changes, (rows->nchanges + 1) * sizeof *rows->changes);
+	rows->changes = xgrow(rows->changes, rows->nchanges, &rows->cap_changes,
+			      sizeof *rows->changes);
 	rows->changes[rows->nchanges++] = (struct dora_change){r->deployed_us, r->first_us};
 }
 

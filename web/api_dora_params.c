@@ -257,22 +257,6 @@ int dora_params_cmp_str(const void *a, const void *b)
 
 /* ---- replies ---- */
 
-int reply_cjson(struct request *req, struct cJSON *root)
-{
-	char *text = cJSON_PrintUnformatted(root);
-	int status = reply_json(req, 200, text, strlen(text));
-
-	cJSON_free(text);
-	cJSON_Delete(root);
-	return status;
-}
-
-int reply_csv(struct request *req, const struct buf *csv)
-{
-	return reply_with_headers(req, 200, "text/csv; charset=utf-8", NULL, buf_cstr(csv),
-				  csv->len);
-}
-
 void csv_text(struct buf *b, const char *s, bool first)
 {
 	if (!first)

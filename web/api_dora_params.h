@@ -51,10 +51,6 @@ void dora_params_describe(const struct dora_params *p, const struct dora_tiers *
 void dora_params_release(struct dora_params *p);
 int dora_params_cmp_str(const void *a, const void *b); /* qsort of const char * */
 
-/* Reply with a cJSON tree as application/json and free it. */
-int reply_cjson(struct request *req, struct cJSON *root);
-/* Reply with a CSV body (text/csv; charset=utf-8). */
-int reply_csv(struct request *req, const struct buf *csv);
 /* Reply with the /api/v1/dora/services list as CSV. */
 int reply_services_csv(struct request *req, const struct cJSON *list);
 

@@ -191,23 +191,10 @@ static void add_query(cJSON *root, const struct query *q, const struct trace_sto
 	}
 }
 
-/* Append `json` with '<', '>' and '&' written as \u escapes (see the top of this file). */
-static void append_html_safe(struct buf *out, const char *json)
-{
-	for (const char *p = json; *p;) {
-		size_t n = strcspn(p, "<>&");
-		buf_append(out, p, n);
-		p += n;
-		if (*p)
-			buf_printf(out, "\\u%04x", (unsigned)(unsigned char)*p++);
-	}
-}
-
 static int reply_trace(struct request *req, const struct query *q,
 		       const struct trace_store_selector *sel, const struct trace_store_result *r)
 {
 	cJSON *root = cJSON_CreateObject();
-	struct buf body = BUF_INIT(0);
 
 	add_query(root, q, sel);
 	cJSON_AddRawToObject(root, "changes", r->changes);
@@ -217,15 +204,7 @@ static int reply_trace(struct request *req, const struct query *q,
 	cJSON_AddRawToObject(root, "environments", r->environments);
 	cJSON_AddRawToObject(root, "links", r->links);
 	cJSON_AddBoolToObject(root, "truncated", r->truncated);
-	char *text = cJSON_PrintUnformatted(root);
-	if (!text)
-		abort(); /* out of memory (practice 10) */
-	append_html_safe(&body, text);
-	int status = reply_json(req, 200, body.data, body.len);
-	cJSON_free(text);
-	cJSON_Delete(root);
-	buf_release(&body);
-	return status;
+	return reply_cjson(req, root);
 }
 
 int api_trace(struct request *req)

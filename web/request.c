@@ -6,6 +6,8 @@
 #include "web/request.h"
 
 #include <civetweb.h>
+#include <cjson/cJSON.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
@@ -94,6 +96,40 @@ int reply_with_headers(struct request *req, int status, const char *content_type
 int reply_json(struct request *req, int status, const char *json, size_t len)
 {
 	return reply_with_headers(req, status, "application/json", NULL, json, len);
+}
+
+/* Append `json` with '<', '>' and '&' written as \u escapes: the same JSON value, and safe
+ * to embed in an HTML page whatever the events contained. */
+static void append_html_safe(struct buf *out, const char *json)
+{
+	for (const char *p = json; *p;) {
+		size_t n = strcspn(p, "<>&");
+		buf_append(out, p, n);
+		p += n;
+		if (*p)
+			buf_printf(out, "\\u%04x", (unsigned)(unsigned char)*p++);
+	}
+}
+
+int reply_cjson(struct request *req, struct cJSON *root)
+{
+	struct buf body = BUF_INIT(0);
+	char *text = cJSON_PrintUnformatted(root);
+
+	if (!text)
+		abort(); /* out of memory (practice 10) */
+	append_html_safe(&body, text);
+	int status = reply_json(req, 200, body.data, body.len);
+	cJSON_free(text);
+	cJSON_Delete(root);
+	buf_release(&body);
+	return status;
+}
+
+int reply_csv(struct request *req, const struct buf *csv)
+{
+	return reply_with_headers(req, 200, "text/csv; charset=utf-8", NULL, buf_cstr(csv),
+				  csv->len);
 }
 
 int reply_problem(struct request *req, const struct err *err, int index)

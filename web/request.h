@@ -14,6 +14,7 @@
 
 struct mg_connection;
 struct app;
+struct cJSON;
 
 struct request {
 	struct mg_connection *conn;
@@ -30,6 +31,11 @@ struct request {
 int status_http(enum status st);
 /* Send `status` with a JSON body (`json` must be a complete JSON text). Returns status. */
 int reply_json(struct request *req, int status, const char *json, size_t len);
+/* Send 200 with a cJSON tree as application/json, '<', '>' and '&' escaped as \u003c...
+ * (the same JSON value, safe to embed in a page); frees the tree. Returns 200. */
+int reply_cjson(struct request *req, struct cJSON *root);
+/* Send 200 with a CSV body (text/csv; charset=utf-8). */
+int reply_csv(struct request *req, const struct buf *csv);
 /* Same with extra header lines ("Name: value\r\n..."), or NULL. */
 int reply_with_headers(struct request *req, int status, const char *content_type,
 		       const char *extra_headers, const char *body, size_t len);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core/buf.h"
+#include "support/fixture.h"
 #include "support/server.h"
 
 const char *const post_mode_names[MODE_COUNT] = {"bare", "binary", "structured", "batch"};
@@ -95,6 +96,21 @@ int post_event(int port, enum post_mode mode, const char *event, struct http_res
 	buf_release(&headers);
 	buf_release(&body);
 	return status;
+}
+
+size_t post_jsonl(int port, enum post_mode mode, const char *relpath)
+{
+	struct fixture f = fixture_load(relpath);
+	size_t n = 0;
+
+	for (char *line = strtok(f.data, "\n"); line; line = strtok(NULL, "\n"), n++) {
+		struct http_response r = {0};
+		if (post_event(port, mode, line, &r) != 202)
+			fail_msg("%s line %zu refused (%d): %s", relpath, n + 1, r.status, r.body);
+		http_response_release(&r);
+	}
+	fixture_release(&f);
+	return n;
 }
 
 int post_batch(int port, const char *const *events, size_t n, struct http_response *out)

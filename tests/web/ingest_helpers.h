@@ -12,6 +12,9 @@ extern const char *const post_mode_names[MODE_COUNT];
 /* POST the CDEvent JSON text `event` to /api/v1/events in `mode` (batch: a batch of one).
  * Returns the HTTP status; *out holds the response (release it). */
 int post_event(int port, enum post_mode mode, const char *event, struct http_response *out);
+/* POST every line of tests/data/<relpath> (one CDEvent per line) in `mode`; fails the test
+ * on any answer but 202. Returns the number of events posted. */
+size_t post_jsonl(int port, enum post_mode mode, const char *relpath);
 /* POST n CDEvent JSON texts as one application/cloudevents-batch+json request. */
 int post_batch(int port, const char *const *events, size_t n, struct http_response *out);
 /* The "accepted" / "duplicates" members of a 202 body, or -1. */

@@ -72,14 +72,7 @@ static void wait_correlated(void)
 
 static void post_all(enum post_mode mode)
 {
-	struct fixture f = fixture_load("scenarios/checkout.jsonl");
-
-	for (char *line = strtok(f.data, "\n"); line; line = strtok(NULL, "\n")) {
-		struct http_response r = {0};
-		assert_int_equal(post_event(srv.port, mode, line, &r), 202);
-		http_response_release(&r);
-	}
-	fixture_release(&f);
+	post_jsonl(srv.port, mode, "scenarios/checkout.jsonl");
 	for (size_t i = 0; i < sizeof day4_events / sizeof *day4_events; i++) {
 		struct http_response r = {0};
 		if (post_event(srv.port, mode, day4_events[i], &r) != 202)

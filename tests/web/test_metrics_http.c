@@ -389,17 +389,7 @@ static void wait_correlated(void)
 
 static size_t post_scenario(void)
 {
-	struct fixture f = fixture_load("scenarios/checkout.jsonl");
-	size_t n = 0;
-
-	for (char *line = strtok(f.data, "\n"); line; line = strtok(NULL, "\n"), n++) {
-		struct http_response r = {0};
-		if (post_event(srv.port, MODE_BARE, line, &r) != 202)
-			fail_msg("event %zu refused: %s", n, r.body);
-		http_response_release(&r);
-	}
-	fixture_release(&f);
-	return n;
+	return post_jsonl(srv.port, MODE_BARE, "scenarios/checkout.jsonl");
 }
 
 static void well_formed_from_the_start(void **state)
