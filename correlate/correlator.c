@@ -26,6 +26,7 @@
 #include "core/xalloc.h"
 #include "correlate/attribution.h"
 #include "correlate/purl.h"
+#include "metrics/production.h"
 #include "sql/correlate_store.h"
 #include "sql/db.h"
 
@@ -37,6 +38,7 @@ struct correlator {
 	pthread_cond_t wake;
 	bool stopping;
 	char *db_url;
+	const struct production *prod;
 	pthread_t thread;
 	struct correlator_stats stats;
 };
@@ -212,10 +214,64 @@ out:
 	return st;
 }
 
+/* ---- production environments ---- */
+
+struct classify {
+	const struct production *prod;
+	bool all;               /* a new pattern: nothing recorded counts */
+	struct buf add, remove; /* JSON arrays being built */
+};
+
+static void json_list_add(struct buf *b, const char *id)
+{
+	buf_putc(b, b->len ? ',' : '[');
+	buf_json_cstr(b, id);
+}
+
+static void classify_env(void *arg, const char *id, const char *name, bool stored)
+{
+	struct classify *c = arg;
+	bool now = production_match(c->prod, id, name);
+
+	if (c->all)
+		stored = false;
+	if (now && !stored)
+		json_list_add(&c->add, id);
+	else if (!now && stored)
+		json_list_add(&c->remove, id);
+}
+
+/* Record which environments are production now: all of them again when the recorded pattern
+ * is not ours (first start, or --production-env changed), else those this batch touched. */
+static enum status classify_production(struct db_conn *conn, const struct production *prod,
+				       struct err *err)
+{
+	struct classify c = {.prod = prod, .add = BUF_INIT(0), .remove = BUF_INIT(0)};
+	bool same = false;
+	enum status st = correlate_store_production_pattern(conn, production_pattern(prod), &same,
+							    err);
+
+	c.all = !same;
+	if (st == ST_OK)
+		st = correlate_store_production_candidates(conn, c.all, classify_env, &c, err);
+	if (st == ST_OK && (c.all || c.add.len || c.remove.len)) {
+		if (c.all)
+			log_info("production environments: applying --production-env %s to the "
+				 "linked model", production_pattern(prod));
+		buf_puts(&c.add, c.add.len ? "]" : "[]");
+		buf_puts(&c.remove, c.remove.len ? "]" : "[]");
+		st = correlate_store_production_update(conn, c.all ? production_pattern(prod) : NULL,
+						       buf_cstr(&c.add), buf_cstr(&c.remove), err);
+	}
+	buf_release(&c.add);
+	buf_release(&c.remove);
+	return st;
+}
+
 /* ---- one batch ---- */
 
-static enum status run_batch(struct db_conn *conn, size_t limit, struct buf *seqs, size_t *n,
-			     struct err *err)
+static enum status run_batch(struct db_conn *conn, const struct production *prod, size_t limit,
+			     struct buf *seqs, size_t *n, struct err *err)
 {
 	struct buf map = BUF_INIT(0);
 	enum status st = correlate_store_begin(conn, err);
@@ -223,6 +279,9 @@ static enum status run_batch(struct db_conn *conn, size_t limit, struct buf *seq
 	*n = 0;
 	if (st == ST_OK)
 		st = correlate_store_claim(conn, limit, seqs, n, err);
+	if (st == ST_OK && *n == 0) /* nothing queued: still apply a new --production-env */
+		st = classify_production(conn, prod, err) == ST_OK
+			     ? correlate_store_metric_facts(conn, err) : err->status;
 	if (st != ST_OK || *n == 0)
 		goto out;
 	buf_putc(&map, '{');
@@ -235,6 +294,8 @@ static enum status run_batch(struct db_conn *conn, size_t limit, struct buf *seq
 	if (st == ST_OK)
 		st = correlate_store_incidents(conn, err);
 	if (st == ST_OK)
+		st = classify_production(conn, prod, err);
+	if (st == ST_OK)
 		st = correlate_store_metric_facts(conn, err);
 out:
 	if (st == ST_OK)
@@ -245,14 +306,15 @@ out:
 	return st;
 }
 
-enum status correlator_batch(struct db_conn *conn, size_t limit, size_t *events, struct err *err)
+enum status correlator_batch(struct db_conn *conn, const struct production *prod, size_t limit,
+			     size_t *events, struct err *err)
 {
 	struct buf seqs = BUF_INIT(0);
 	enum status st = db_conn_ensure(conn, err);
 
 	*events = 0;
 	if (st == ST_OK)
-		st = run_batch(conn, limit, &seqs, events, err);
+		st = run_batch(conn, prod, limit, &seqs, events, err);
 	if (st != ST_OK && st != ST_UNAVAILABLE && limit == 1 && *events == 1) {
 		/* seqs is "{N}": set that one event aside so the queue moves on */
 		char seq[24];
@@ -269,9 +331,10 @@ enum status correlator_batch(struct db_conn *conn, size_t limit, size_t *events,
 }
 
 /* A batch, or after a data failure CORRELATOR_BATCH single-event batches. */
-static enum status step(struct db_conn *conn, size_t *isolate, size_t *events, struct err *err)
+static enum status step(struct db_conn *conn, const struct production *prod, size_t *isolate,
+			size_t *events, struct err *err)
 {
-	enum status st = correlator_batch(conn, *isolate ? 1 : CORRELATOR_BATCH, events, err);
+	enum status st = correlator_batch(conn, prod, *isolate ? 1 : CORRELATOR_BATCH, events, err);
 
 	if (*isolate)
 		(*isolate)--;
@@ -283,13 +346,14 @@ static enum status step(struct db_conn *conn, size_t *isolate, size_t *events, s
 	return st;
 }
 
-enum status correlator_drain(struct db_conn *conn, size_t *events, struct err *err)
+enum status correlator_drain(struct db_conn *conn, const struct production *prod, size_t *events,
+			     struct err *err)
 {
 	size_t isolate = 0, n = 0, tries = 0;
 
 	*events = 0;
 	for (;;) {
-		enum status st = step(conn, &isolate, &n, err);
+		enum status st = step(conn, prod, &isolate, &n, err);
 		if (st == ST_UNAVAILABLE || (st != ST_OK && ++tries > 2 * CORRELATOR_BATCH))
 			return st;
 		*events += st == ST_OK ? n : 0;
@@ -347,7 +411,7 @@ static void *correlator_main(void *arg)
 
 	while (!stopping(c)) {
 		size_t n = 0;
-		enum status st = conn ? step(conn, &isolate, &n, &err) : ST_UNAVAILABLE;
+		enum status st = conn ? step(conn, c->prod, &isolate, &n, &err) : ST_UNAVAILABLE;
 		record(c, st, n);
 		if (st == ST_UNAVAILABLE && !conn)
 			conn = db_connect(c->db_url, &err);
@@ -360,10 +424,11 @@ static void *correlator_main(void *arg)
 	return NULL;
 }
 
-struct correlator *correlator_new(const char *db_url)
+struct correlator *correlator_new(const char *db_url, const struct production *prod)
 {
 	struct correlator *c = xcalloc(1, sizeof *c);
 
+	c->prod = prod;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->wake, NULL);
 	c->db_url = xstrdup(db_url);

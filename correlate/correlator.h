@@ -18,6 +18,7 @@
 
 struct db_conn;
 struct correlator;
+struct production;
 
 struct correlator_stats {
 	uint64_t events, batches, failed_batches;
@@ -28,8 +29,9 @@ struct correlator_stats {
 #define CORRELATOR_BATCH 2000
 
 /* Start the background thread on `db_url`. Connects lazily and re-connects after failures,
- * so this never fails on an unreachable database. */
-struct correlator *correlator_new(const char *db_url);
+ * so this never fails on an unreachable database. `prod` (--production-env) decides which
+ * environments' facts are precomputed as production; borrowed, must outlive the correlator. */
+struct correlator *correlator_new(const char *db_url, const struct production *prod);
 /* Stop the thread (finishing its batch) and free. NULL: no-op. */
 void correlator_free(struct correlator *c);
 /* Counters since start; NULL (correlation off in this process): all zero. */
@@ -42,9 +44,11 @@ void correlator_stats(struct correlator *c, struct correlator_stats *out);
  * bad event cannot stall the queue.
  * Errors: ST_UNAVAILABLE (connection lost; the batch stays queued), ST_INTERNAL.
  */
-enum status correlator_batch(struct db_conn *conn, size_t limit, size_t *events, struct err *err);
+enum status correlator_batch(struct db_conn *conn, const struct production *prod, size_t limit,
+			     size_t *events, struct err *err);
 
 /* Run batches until the queue is empty (used by `cdlens recorrelate`). *events: total. */
-enum status correlator_drain(struct db_conn *conn, size_t *events, struct err *err);
+enum status correlator_drain(struct db_conn *conn, const struct production *prod, size_t *events,
+			     struct err *err);
 
 #endif

@@ -10,43 +10,89 @@
  */
 #include "metrics/dora.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/xalloc.h"
 
-static int cmp_double(const void *a, const void *b)
+/*
+ * Selection instead of sorting: after select_kth(v, lo, hi, k), v[k] holds the value a sort of
+ * v[lo..hi] would put there, with no greater value before it and no smaller after it. The
+ * API computes thousands of percentiles per request; a full qsort per bucket was most of
+ * /api/v1/dora's time at a million events (docs/PERFORMANCE.md).
+ */
+static void swap(double *a, double *b)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	double t = *a;
 
-	return (x > y) - (x < y);
+	*a = *b;
+	*b = t;
 }
 
-static double percentile(const double *sorted, size_t n, double p)
+static void select_kth(double *v, ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t k)
+{
+	while (lo < hi) {
+		ptrdiff_t mid = lo + (hi - lo) / 2, i = lo, j = hi;
+		/* median of three as the pivot: sorted runs stay linear */
+		if (v[mid] < v[lo])
+			swap(&v[mid], &v[lo]);
+		if (v[hi] < v[lo])
+			swap(&v[hi], &v[lo]);
+		if (v[hi] < v[mid])
+			swap(&v[hi], &v[mid]);
+		double pivot = v[mid];
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j)
+				swap(&v[i++], &v[j--]);
+		}
+		/* now v[lo..j] <= pivot <= v[i..hi], and v[j+1..i-1] == pivot */
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return;
+	}
+}
+
+/* Percentile p of v[0..n), given that v[0..from) already holds the `from` smallest values
+ * (earlier, smaller percentiles); reorders v[from..n). *next: the new `from`. */
+static double percentile(double *v, size_t n, double p, size_t from, size_t *next)
 {
 	double rank = p * (double)(n - 1);
 	size_t lo = (size_t)rank;
 
+	select_kth(v, (ptrdiff_t)from, (ptrdiff_t)n - 1, (ptrdiff_t)lo);
+	*next = lo + 1;
 	if (lo + 1 >= n)
-		return sorted[n - 1];
-	return sorted[lo] + (rank - (double)lo) * (sorted[lo + 1] - sorted[lo]);
+		return v[lo];
+	double up = v[lo + 1]; /* the next value in sorted order: the least of the rest */
+	for (size_t i = lo + 2; i < n; i++)
+		if (v[i] < up)
+			up = v[i];
+	return v[lo] + (rank - (double)lo) * (up - v[lo]);
 }
 
 void dora_stats_compute(double *v, size_t n, struct dora_stats *out)
 {
 	double sum = 0;
+	size_t from = 0;
 
 	*out = (struct dora_stats){.count = n};
 	if (n == 0)
 		return;
-	qsort(v, n, sizeof *v, cmp_double);
 	for (size_t i = 0; i < n; i++)
 		sum += v[i];
 	out->mean = sum / (double)n;
-	out->p50 = percentile(v, n, 0.50);
-	out->p75 = percentile(v, n, 0.75);
-	out->p90 = percentile(v, n, 0.90);
+	out->p50 = percentile(v, n, 0.50, from, &from);
+	out->p75 = percentile(v, n, 0.75, from, &from);
+	out->p90 = percentile(v, n, 0.90, from, &from);
 }
 
 static bool in(int64_t t, int64_t from_us, int64_t to_us)
@@ -58,7 +104,14 @@ void dora_figures_compute(const struct dora_deployment *deps, size_t ndeps,
 			  const struct dora_change *changes, size_t nchanges, int64_t from_us,
 			  int64_t to_us, struct dora_figures *out)
 {
-	double *rec = xcalloc(ndeps + 1, sizeof *rec), *lead = xcalloc(nchanges + 1, sizeof *lead);
+	size_t nrec = 0, nlead = 0;
+
+	/* counted first so the arrays are as small as the window's sample (buckets are small) */
+	for (size_t i = 0; i < ndeps; i++)
+		nrec += deps[i].failed && deps[i].restored && in(deps[i].at_us, from_us, to_us);
+	for (size_t i = 0; i < nchanges; i++)
+		nlead += in(changes[i].deployed_us, from_us, to_us);
+	double *rec = xmalloc((nrec + 1) * sizeof *rec), *lead = xmalloc((nlead + 1) * sizeof *lead);
 
 	*out = (struct dora_figures){0};
 	for (size_t i = 0; i < ndeps; i++) {

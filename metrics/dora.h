@@ -48,7 +48,7 @@ void dora_figures_compute(const struct dora_deployment *deps, size_t ndeps,
 			  const struct dora_change *changes, size_t nchanges, int64_t from_us,
 			  int64_t to_us, struct dora_figures *out);
 
-/* Sort `v` (n values) and fill *out; n == 0 gives count 0. Threads: pure. */
+/* Statistics of `v` (n values, reordered) into *out; n == 0 gives count 0. Threads: pure. */
 void dora_stats_compute(double *v, size_t n, struct dora_stats *out);
 
 /*

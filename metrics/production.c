@@ -12,6 +12,7 @@
 
 struct production {
 	regex_t re;
+	char *pattern;
 };
 
 struct production *production_new(const char *pattern, struct err *err)
@@ -27,6 +28,7 @@ struct production *production_new(const char *pattern, struct err *err)
 			      pattern, why);
 		return NULL;
 	}
+	p->pattern = xstrdup(pattern);
 	return p;
 }
 
@@ -35,6 +37,7 @@ void production_free(struct production *p)
 	if (!p)
 		return;
 	regfree(&p->re);
+	free(p->pattern);
 	free(p);
 }
 
@@ -42,4 +45,9 @@ bool production_match(const struct production *p, const char *id, const char *na
 {
 	return (id && regexec(&p->re, id, 0, NULL, 0) == 0) ||
 	       (name && regexec(&p->re, name, 0, NULL, 0) == 0);
+}
+
+const char *production_pattern(const struct production *p)
+{
+	return p->pattern;
 }

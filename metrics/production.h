@@ -18,5 +18,7 @@ struct production *production_new(const char *pattern, struct err *err);
 void production_free(struct production *p); /* NULL: no-op */
 /* Whether the environment with this id (and name, which may be NULL) is production. */
 bool production_match(const struct production *p, const char *id, const char *name);
+/* The pattern it was compiled from (borrowed, lives as long as p). */
+const char *production_pattern(const struct production *p);
 
 #endif

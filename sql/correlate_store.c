@@ -746,10 +746,11 @@ enum status correlate_store_metric_facts(struct db_conn *conn, struct err *err)
 		"   FROM deployments d WHERE d.service = p.service AND d.environment = p.environment"
 		"    AND d.kind IN " PROD_KINDS " AND d.at < p.t0), p.t0) AS from_at FROM pairs p)"
 		" INSERT INTO deployment_facts (deployment, next, next_kind, next_at, incidents, failed,"
-		"  restored_at, rework_incident)"
+		"  restored_at, rework_incident, service, environment, kind, at)"
 		" SELECT d.key, n.key, n.kind, n.at, fi.keys,"
 		"  coalesce(n.kind = 'rolledback', false) OR fi.keys IS NOT NULL,"
-		"  least(CASE WHEN n.kind = 'rolledback' THEN n.at END, fi.resolved), rw.key"
+		"  least(CASE WHEN n.kind = 'rolledback' THEN n.at END, fi.resolved), rw.key,"
+		"  d.service, d.environment, d.kind, d.at"
 		" FROM bounds b CROSS JOIN LATERAL (SELECT * FROM deployments d"
 		"  WHERE d.service = b.service AND d.environment = b.environment"
 		"   AND d.at >= b.from_at) d"
@@ -781,13 +782,137 @@ enum status correlate_store_metric_facts(struct db_conn *conn, struct err *err)
 		" ON CONFLICT (deployment) DO UPDATE SET next = excluded.next,"
 		" next_kind = excluded.next_kind, next_at = excluded.next_at,"
 		" incidents = excluded.incidents, failed = excluded.failed,"
-		" restored_at = excluded.restored_at, rework_incident = excluded.rework_incident";
+		" restored_at = excluded.restored_at, rework_incident = excluded.rework_incident,"
+		" service = excluded.service, environment = excluded.environment,"
+		" kind = excluded.kind, at = excluded.at";
+	/* each touched change's first production deployment, overall and per service; ties
+	 * broken by the deployment key, as sql/metrics_store.c's general query does */
+	static const char del_production[] =
+		"WITH t AS (SELECT DISTINCT key FROM touched"
+		"  WHERE kind IN ('chg_deps', 'change', 'chg_prod')),"
+		" a AS (DELETE FROM change_production WHERE change IN (SELECT key FROM t))"
+		" DELETE FROM change_service_production WHERE change IN (SELECT key FROM t)";
+	static const char ins_production[] =
+		"INSERT INTO change_production (change, service, environment, first_at, deployment,"
+		" rule, change_first_at)"
+		" SELECT DISTINCT ON (cd.change) cd.change, cd.service, cd.environment, cd.first_at,"
+		"  cd.deployment, cd.rule, cd.change_first_at"
+		" FROM change_deployments cd JOIN production_environments p"
+		"  ON p.environment = cd.environment"
+		" WHERE cd.change IN (SELECT key FROM touched"
+		"  WHERE kind IN ('chg_deps', 'change', 'chg_prod'))"
+		" ORDER BY cd.change, cd.first_at, cd.deployment";
+	static const char ins_service_production[] =
+		"INSERT INTO change_service_production (change, service, environment, first_at,"
+		" deployment, rule, change_first_at)"
+		" SELECT DISTINCT ON (cd.change, cd.service) cd.change, cd.service, cd.environment,"
+		"  cd.first_at, cd.deployment, cd.rule, cd.change_first_at"
+		" FROM change_deployments cd JOIN production_environments p"
+		"  ON p.environment = cd.environment"
+		" WHERE cd.change IN (SELECT key FROM touched"
+		"  WHERE kind IN ('chg_deps', 'change', 'chg_prod'))"
+		" ORDER BY cd.change, cd.service, cd.first_at, cd.deployment";
 	enum status st = run(conn, del_changes, 0, NULL, "clear change deployments", err);
 
 	if (st == ST_OK)
 		st = run(conn, ins_changes, 0, NULL, "store change deployments", err);
 	if (st == ST_OK)
 		st = run(conn, deployments, 0, NULL, "store deployment facts", err);
+	if (st == ST_OK)
+		st = run(conn, del_production, 0, NULL, "clear production facts", err);
+	if (st == ST_OK)
+		st = run(conn, ins_production, 0, NULL, "store first production deployments", err);
+	if (st == ST_OK)
+		st = run(conn, ins_service_production, 0, NULL,
+			 "store first production deployments per service", err);
+	return st;
+}
+
+/* ---- production environments ---- */
+
+enum status correlate_store_production_pattern(struct db_conn *conn, const char *pattern,
+					       bool *same, struct err *err)
+{
+	static const char sql[] =
+		"SELECT EXISTS (SELECT 1 FROM production_pattern WHERE pattern = $1)";
+	const char *params[] = {pattern};
+	PGresult *res = db_query_prepared(conn, sql, 1, params, PGRES_TUPLES_OK,
+					  "read the production pattern", err);
+
+	if (!res)
+		return err->status;
+	*same = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return ST_OK;
+}
+
+enum status correlate_store_production_candidates(struct db_conn *conn, bool all,
+						  correlate_store_env_fn fn, void *arg,
+						  struct err *err)
+{
+	static const char touched_sql[] =
+		"SELECT x.env, v.name, p.environment IS NOT NULL FROM ("
+		"  SELECT d.environment AS env FROM touched t JOIN deployments d"
+		"   ON t.kind = 'deployment' AND d.key = t.key WHERE d.environment IS NOT NULL"
+		"  UNION SELECT key FROM touched WHERE kind = 'environment') x"
+		" LEFT JOIN environments v ON v.key = x.env"
+		" LEFT JOIN production_environments p ON p.environment = x.env ORDER BY 1";
+	/* every environment deployments name (a loose index scan: one probe per environment)
+	 * and every one environment events describe */
+	static const char all_sql[] =
+		"WITH RECURSIVE e AS ("
+		"  (SELECT environment FROM deployments ORDER BY environment LIMIT 1)"
+		"  UNION ALL SELECT (SELECT d.environment FROM deployments d"
+		"   WHERE d.environment > e.environment ORDER BY d.environment LIMIT 1)"
+		"  FROM e WHERE e.environment IS NOT NULL)"
+		" SELECT x.env, v.name, p.environment IS NOT NULL FROM ("
+		"  SELECT environment AS env FROM e WHERE environment IS NOT NULL"
+		"  UNION SELECT key FROM environments) x"
+		" LEFT JOIN environments v ON v.key = x.env"
+		" LEFT JOIN production_environments p ON p.environment = x.env ORDER BY 1";
+	PGresult *res = db_query_prepared(conn, all ? all_sql : touched_sql, 0, NULL,
+					  PGRES_TUPLES_OK, "read environments to classify", err);
+
+	if (!res)
+		return err->status;
+	for (int i = 0; i < PQntuples(res); i++)
+		fn(arg, PQgetvalue(res, i, 0), PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1),
+		   PQgetvalue(res, i, 2)[0] == 't');
+	PQclear(res);
+	return ST_OK;
+}
+
+enum status correlate_store_production_update(struct db_conn *conn, const char *pattern,
+					      const char *add, const char *remove,
+					      struct err *err)
+{
+	/* a new pattern: every change is re-derived (DELETE, not TRUNCATE, so readers of the
+	 * old rows are not blocked while this transaction runs) */
+	static const char reset[] =
+		"WITH p AS (INSERT INTO production_pattern (pattern) VALUES ($1)"
+		"  ON CONFLICT (only_row) DO UPDATE SET pattern = excluded.pattern),"
+		" e AS (DELETE FROM production_environments),"
+		" c AS (DELETE FROM change_production),"
+		" s AS (DELETE FROM change_service_production)"
+		" INSERT INTO touched (kind, key) SELECT DISTINCT 'chg_prod', change"
+		"  FROM change_deployments";
+	static const char changed[] =
+		"WITH a AS (INSERT INTO production_environments (environment)"
+		"  SELECT jsonb_array_elements_text($1::jsonb) ON CONFLICT DO NOTHING"
+		"  RETURNING environment),"
+		" r AS (DELETE FROM production_environments"
+		"  WHERE environment = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))"
+		"  RETURNING environment)"
+		" INSERT INTO touched (kind, key) SELECT DISTINCT 'chg_prod', cd.change"
+		"  FROM (SELECT environment FROM a UNION SELECT environment FROM r) x"
+		"  JOIN change_deployments cd ON cd.environment = x.environment";
+	const char *p1[] = {pattern}, *p2[] = {add, remove};
+	enum status st = ST_OK;
+
+	if (pattern)
+		st = run(conn, reset, 1, p1, "reset production environments", err);
+	if (st == ST_OK)
+		st = run(conn, changed, 2, p2, "record production environments", err);
 	return st;
 }
 
@@ -811,7 +936,8 @@ enum status correlate_store_reset(struct db_conn *conn, struct err *err)
 		"TRUNCATE facts, fact_links, repositories, changes, builds, artifacts, pipeline_runs,"
 		" task_runs, test_suite_runs, test_case_runs, environments, deployments, incidents,"
 		" edges, deployment_changes, incident_deployments, correlate_failed,"
-		" deployment_facts, change_deployments;"
+		" deployment_facts, change_deployments, production_pattern, production_environments,"
+		" change_production, change_service_production;"
 		"INSERT INTO correlate_queue (seq) SELECT seq FROM events ON CONFLICT DO NOTHING;"
 		"COMMIT;";
 	PGresult *res = db_query(conn, sql, 0, NULL, PGRES_COMMAND_OK, "reset the linked model", err);

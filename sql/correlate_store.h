@@ -10,6 +10,7 @@
  *   correlate_store_load_attribution / correlate_store_save_attribution
  *                              which changes each affected deployment shipped
  *   correlate_store_incidents  which deployment each affected incident belongs to
+ *   correlate_store_production_* which environments are production (--production-env)
  *   correlate_store_metric_facts  per-deployment and per-change DORA facts
  *   correlate_store_commit     COMMIT (or correlate_store_rollback)
  *
@@ -78,6 +79,28 @@ enum status correlate_store_incidents(struct db_conn *conn, struct err *err);
 /* Refresh the DORA facts (deployment_facts, change_deployments) of what the batch touched;
  * call after correlate_store_incidents. */
 enum status correlate_store_metric_facts(struct db_conn *conn, struct err *err);
+
+/*
+ * Production environments (0005_production_facts.sql). The pattern itself is matched in C
+ * (metrics/production.c); these statements read the candidates and store the outcome.
+ * correlate_store_production_pattern: *same = the recorded pattern equals `pattern`.
+ * correlate_store_production_candidates: fn(arg, id, name, stored) for every environment
+ *   (all) or for those this batch touched (a new deployment's environment, an environment
+ *   event); `stored` = it is recorded as production now.
+ * correlate_store_production_update: with `pattern` non-NULL, forget every recorded
+ *   environment and record the pattern first (a full rebuild); then record `add` and forget
+ *   `remove` (JSON arrays of ids) and rebuild the production facts of every change deployed
+ *   to them (marked 'chg_prod' in touched, refreshed by correlate_store_metric_facts).
+ */
+typedef void (*correlate_store_env_fn)(void *arg, const char *id, const char *name, bool stored);
+enum status correlate_store_production_pattern(struct db_conn *conn, const char *pattern,
+					       bool *same, struct err *err);
+enum status correlate_store_production_candidates(struct db_conn *conn, bool all,
+						  correlate_store_env_fn fn, void *arg,
+						  struct err *err);
+enum status correlate_store_production_update(struct db_conn *conn, const char *pattern,
+					      const char *add, const char *remove,
+					      struct err *err);
 
 /* Move one event out of the queue into correlate_failed with `error` (own transaction). */
 enum status correlate_store_fail(struct db_conn *conn, const char *seq, const char *error,

@@ -118,19 +118,58 @@ static const char *prepared_name(struct db_conn *conn, const char *sql, int npar
 	return name;
 }
 
+static PGresult *query_prepared(struct db_conn *conn, const char *sql, int nparams,
+				const char *const *params, int format, ExecStatusType expect,
+				const char *what, struct err *err)
+{
+	char name[16];
+	PGresult *res;
+
+	if (conn->nprepared == DB_MAX_PREPARED) { /* more statements than slots: unprepared */
+		res = PQexecParams(conn->pg, sql, nparams, NULL, params, NULL, NULL, format);
+	} else {
+		if (!prepared_name(conn, sql, nparams, name, what, err))
+			return NULL;
+		res = PQexecPrepared(conn->pg, name, nparams, params, NULL, NULL, format);
+	}
+	return expect_result(conn, res, expect, what, err);
+}
+
 PGresult *db_query_prepared(struct db_conn *conn, const char *sql, int nparams,
 			    const char *const *params, ExecStatusType expect, const char *what,
 			    struct err *err)
 {
-	char name[16];
+	return query_prepared(conn, sql, nparams, params, 0, expect, what, err);
+}
 
-	if (conn->nprepared == DB_MAX_PREPARED) /* more statements than slots: run unprepared */
-		return db_query(conn, sql, nparams, params, expect, what, err);
-	if (!prepared_name(conn, sql, nparams, name, what, err))
-		return NULL;
-	PGresult *res = PQexecPrepared(conn->pg, name, nparams, params, NULL, NULL, 0);
+PGresult *db_query_binary(struct db_conn *conn, const char *sql, int nparams,
+			  const char *const *params, const char *what, struct err *err)
+{
+	return query_prepared(conn, sql, nparams, params, 1, PGRES_TUPLES_OK, what, err);
+}
 
-	return expect_result(conn, res, expect, what, err);
+int64_t db_binary_int64(const PGresult *res, int row, int col)
+{
+	const unsigned char *p = (const unsigned char *)PQgetvalue(res, row, col);
+	uint64_t v = 0;
+
+	if (PQgetisnull(res, row, col) || PQgetlength(res, row, col) != 8)
+		return 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return (int64_t)v;
+}
+
+int64_t db_binary_time_us(const PGresult *res, int row, int col)
+{
+	/* timestamptz on the wire: microseconds since 2000-01-01 00:00:00 UTC */
+	return PQgetisnull(res, row, col) ? 0
+					  : db_binary_int64(res, row, col) + 946684800000000LL;
+}
+
+bool db_binary_bool(const PGresult *res, int row, int col)
+{
+	return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] != 0;
 }
 
 static enum status open_pg(struct db_conn *conn, struct err *err)

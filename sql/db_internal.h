@@ -2,6 +2,8 @@
 #define SQL_DB_INTERNAL_H
 /* For the .c files of sql/ only: the libpq handle behind a db_conn, and SQLSTATE -> status mapping. */
 #include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "sql/db.h"
 
@@ -24,5 +26,17 @@ PGresult *db_query(struct db_conn *conn, const char *sql, int nparams, const cha
 PGresult *db_query_prepared(struct db_conn *conn, const char *sql, int nparams,
 			    const char *const *params, ExecStatusType expect, const char *what,
 			    struct err *err);
+
+/* db_query_prepared with results in PostgreSQL's binary format (PGRES_TUPLES_OK expected):
+ * no text formatting of timestamps and numbers, for queries returning many rows. Text
+ * columns read as usual; others through the helpers below. */
+PGresult *db_query_binary(struct db_conn *conn, const char *sql, int nparams,
+			  const char *const *params, const char *what, struct err *err);
+/* A binary int8 value (NULL or another width: 0). */
+int64_t db_binary_int64(const PGresult *res, int row, int col);
+/* A binary timestamptz as microseconds since the Unix epoch (NULL: 0). */
+int64_t db_binary_time_us(const PGresult *res, int row, int col);
+/* A binary boolean (NULL: false). */
+bool db_binary_bool(const PGresult *res, int row, int col);
 
 #endif

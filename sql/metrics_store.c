@@ -19,8 +19,11 @@
 
 #define US(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
 #define IN_ENVS(col) col " = ANY (ARRAY(SELECT jsonb_array_elements_text($3::jsonb)))"
-#define IN_SERVICES(col) \
-	"($4::jsonb IS NULL OR " col " = ANY (ARRAY(SELECT jsonb_array_elements_text($4::jsonb))))"
+/* col is among the services of JSON array parameter n, or n is NULL (all services) */
+#define IN_SERVICES_AT(col, n)                                                         \
+	"(" n "::jsonb IS NULL OR " col " = ANY (ARRAY(SELECT jsonb_array_elements_text(" n \
+	"::jsonb))))"
+#define IN_SERVICES(col) IN_SERVICES_AT(col, "$4")
 #define PRODUCTION_KINDS "('deployed', 'upgraded', 'rolledback')"
 
 static const char *opt(const PGresult *res, int row, int col)
@@ -57,29 +60,63 @@ enum status metrics_store_environments(struct db_conn *conn, metrics_store_env_f
 }
 
 /* Per production deployment in the window, with its precomputed facts (deployment_facts,
- * kept by the correlator: the next deployment of S in E, failure, restoration, rework). */
+ * kept by the correlator: the deployment's own columns, the next deployment of S in E,
+ * failure, restoration, rework). Filters read deployment_facts' copy of the deployment's
+ * columns, so the figures' narrow query and the list's detailed one select the same rows. */
+#define DEPLOYMENTS_WHERE                                                              \
+	" WHERE f.at >= $1::timestamptz AND f.at < $2::timestamptz"                     \
+	"  AND " IN_ENVS("f.environment") " AND " IN_SERVICES("f.service")              \
+	"  AND f.kind IN " PRODUCTION_KINDS
+
+static enum status deployment_figures(struct db_conn *conn, const struct metrics_filter *f,
+				      metrics_store_deployment_fn fn, void *arg,
+				      struct err *err)
+{
+	/* one range of deployment_facts_env_at per environment; binary: no time formatting */
+	static const char sql[] =
+		"SELECT f.service, f.at, f.failed, f.restored_at,"
+		"  f.kind = 'rolledback' OR f.rework_incident IS NOT NULL"
+		" FROM deployment_facts f" DEPLOYMENTS_WHERE;
+	const char *params[] = {f->from, f->to, f->environments, f->services};
+	PGresult *res = db_query_binary(conn, sql, 4, params, "load production deployments",
+					err);
+
+	if (!res)
+		return err->status;
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct metrics_deployment_row r = {
+			.service = PQgetvalue(res, i, 0), .at_us = db_binary_time_us(res, i, 1),
+			.failed = db_binary_bool(res, i, 2), .rework = db_binary_bool(res, i, 4),
+		};
+		r.restored = r.failed && !PQgetisnull(res, i, 3);
+		r.restored_us = db_binary_time_us(res, i, 3);
+		fn(arg, &r);
+	}
+	PQclear(res);
+	return ST_OK;
+}
+
 enum status metrics_store_deployments(struct db_conn *conn, const struct metrics_filter *f,
-				      bool with_changes, metrics_store_deployment_fn fn,
-				      void *arg, struct err *err)
+				      bool details, metrics_store_deployment_fn fn, void *arg,
+				      struct err *err)
 {
 	static const char sql[] =
-		"SELECT d.key, d.ev_source, d.ev_id, d.service, d.environment, d.kind, d.artifact,"
-		"  " US("d.at") ", f.next, f.next_kind, " US("f.next_at") ", f.incidents,"
+		"SELECT d.key, d.ev_source, d.ev_id, f.service, f.environment, f.kind, d.artifact,"
+		"  " US("f.at") ", f.next, f.next_kind, " US("f.next_at") ", f.incidents,"
 		"  " US("f.restored_at") ", f.rework_incident, f.failed,"
-		"  CASE WHEN $5 THEN (SELECT coalesce(jsonb_agg(jsonb_build_object("
+		"  (SELECT coalesce(jsonb_agg(jsonb_build_object("
 		"    'repository', dc.change::jsonb ->> 0, 'id', dc.change::jsonb ->> 1,"
 		"    'rule', dc.rule) ORDER BY dc.direct DESC, dc.change, dc.rule), '[]')"
-		"   FROM deployment_changes dc WHERE dc.deployment = d.key) END"
-		" FROM deployments d JOIN deployment_facts f ON f.deployment = d.key"
-		" WHERE d.at >= $1::timestamptz AND d.at < $2::timestamptz"
-		"  AND " IN_ENVS("d.environment") " AND " IN_SERVICES("d.service")
-		"  AND d.kind IN " PRODUCTION_KINDS
-		" ORDER BY d.at, d.ev_source, d.ev_id";
-	const char *params[] = {f->from, f->to, f->environments, f->services,
-				with_changes ? "true" : "false"};
-	PGresult *res = db_query_prepared(conn, sql, 5, params, PGRES_TUPLES_OK,
-					  "load production deployments", err);
+		"   FROM deployment_changes dc WHERE dc.deployment = d.key)"
+		" FROM deployment_facts f JOIN deployments d ON d.key = f.deployment"
+		DEPLOYMENTS_WHERE
+		" ORDER BY f.at, d.ev_source, d.ev_id";
+	const char *params[] = {f->from, f->to, f->environments, f->services};
 
+	if (!details)
+		return deployment_figures(conn, f, fn, arg, err);
+	PGresult *res = db_query_prepared(conn, sql, 4, params, PGRES_TUPLES_OK,
+					  "load production deployments", err);
 	if (!res)
 		return err->status;
 	for (int i = 0; i < PQntuples(res); i++) {
@@ -105,44 +142,148 @@ enum status metrics_store_deployments(struct db_conn *conn, const struct metrics
 	return ST_OK;
 }
 
-/* A change's first production deployment among the filtered ones; the change counts if that
- * falls in the window. change_deployments holds each change's first deployment per S in E, so
- * this reads the window's rows and checks that the change had none before the window. */
+/* ---- changes at their first production deployment ----
+ *
+ * Two sources with the same answer:
+ *   general: change_deployments (each change's first deployment per S in E) for the filtered
+ *     environments and services: the window's rows, DISTINCT ON the change, and a probe that
+ *     the change had no filtered row before the window;
+ *   fast: when the environments are all production ones by the pattern the correlator used
+ *     (0005_production_facts.sql), change_production (one row per change, or
+ *     change_service_production with a service filter) holds that first deployment already.
+ * Every query returns the same columns (binary format); without details the text columns are
+ * NULL so the figures' queries stay within their indexes. Ties: the smaller deployment key. */
+#define CHANGE_DETAILS(t)                                                                     \
+	t ".change, " t ".change::jsonb ->> 0, " t ".change::jsonb ->> 1, " t ".deployment, " t \
+	".deployment::jsonb ->> 0, " t ".deployment::jsonb ->> 1, " t ".service, " t          \
+	".environment, " t ".rule, " t ".change_first_at, " t ".first_at"
+#define CHANGE_FIGURES(t)                                                                 \
+	"NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text," \
+	" NULL::text, NULL::text, " t ".change_first_at, " t ".first_at"
+#define IN_WINDOW(t) \
+	" " t ".first_at >= $1::timestamptz AND " t ".first_at < $2::timestamptz"
+#define FAST_ALL(cols, order)                                                          \
+	"SELECT " cols " FROM change_production p WHERE" IN_WINDOW("p")                  \
+	"  AND p.change_first_at IS NOT NULL" order
+#define FAST_SERVICES(cols, order)                                                     \
+	"WITH w AS (SELECT DISTINCT ON (s.change) s.* FROM change_service_production s"     \
+	"  WHERE" IN_WINDOW("s") " AND s.change_first_at IS NOT NULL"                        \
+	"   AND " IN_SERVICES_AT("s.service", "$3")                                          \
+	"  ORDER BY s.change, s.first_at, s.deployment)"                                     \
+	" SELECT " cols " FROM w WHERE NOT EXISTS (SELECT 1 FROM change_service_production o" \
+	"  WHERE o.change = w.change AND " IN_SERVICES_AT("o.service", "$3")                 \
+	"   AND o.first_at < $1::timestamptz)" order
+#define BY_TIME(t) " ORDER BY " t ".first_at, " t ".change"
+
+/* Whether the fast tables answer for this filter: all production environments, and the
+ * correlator used the same pattern as this server. */
+static enum status fast_path(struct db_conn *conn, const struct metrics_filter *f, bool *fast,
+			     struct err *err)
+{
+	static const char sql[] =
+		"SELECT EXISTS (SELECT 1 FROM production_pattern WHERE pattern = $1)";
+	const char *params[] = {f->production};
+	PGresult *res;
+
+	*fast = false;
+	if (!f->production)
+		return ST_OK;
+	if (!(res = db_query_prepared(conn, sql, 1, params, PGRES_TUPLES_OK,
+				      "read the production pattern", err)))
+		return err->status;
+	*fast = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return ST_OK;
+}
+
 enum status metrics_store_changes(struct db_conn *conn, const struct metrics_filter *f,
 				  bool details, metrics_store_change_fn fn, void *arg,
 				  struct err *err)
 {
-	static const char sql[] =
+	static const char general[] =
 		"WITH w AS (SELECT DISTINCT ON (cd.change) cd.* FROM change_deployments cd"
-		"  WHERE cd.first_at >= $1::timestamptz AND cd.first_at < $2::timestamptz"
-		"   AND cd.change_first_at IS NOT NULL"
+		"  WHERE" IN_WINDOW("cd") " AND cd.change_first_at IS NOT NULL"
 		"   AND " IN_ENVS("cd.environment") " AND " IN_SERVICES("cd.service")
 		"  ORDER BY cd.change, cd.first_at, cd.deployment)"
-		" SELECT w.change, CASE WHEN $5 THEN w.change::jsonb ->> 0 END,"
-		"  CASE WHEN $5 THEN w.change::jsonb ->> 1 END, w.deployment,"
-		"  CASE WHEN $5 THEN w.deployment::jsonb ->> 0 END,"
-		"  CASE WHEN $5 THEN w.deployment::jsonb ->> 1 END, w.service, w.environment,"
-		"  w.rule, " US("w.change_first_at") ", " US("w.first_at")
+		" SELECT " CHANGE_DETAILS("w")
 		/* the change's earliest filtered row: one probe of (change, first_at) */
 		" FROM w WHERE (SELECT o.first_at FROM change_deployments o WHERE o.change = w.change"
 		"   AND " IN_ENVS("o.environment") " AND " IN_SERVICES("o.service")
-		"  ORDER BY o.first_at LIMIT 1) >= $1::timestamptz"
-		" ORDER BY w.first_at, w.change";
-	const char *params[] = {f->from, f->to, f->environments, f->services,
-				details ? "true" : "false"};
-	PGresult *res = db_query_prepared(conn, sql, 5, params, PGRES_TUPLES_OK,
-					  "load changes at their first production deployment", err);
+		"  ORDER BY o.first_at LIMIT 1) >= $1::timestamptz" BY_TIME("w");
+	static const char all_details[] = FAST_ALL(CHANGE_DETAILS("p"), BY_TIME("p"));
+	static const char all_figures[] = FAST_ALL(CHANGE_FIGURES("p"), "");
+	static const char services_details[] = FAST_SERVICES(CHANGE_DETAILS("w"), BY_TIME("w"));
+	static const char services_figures[] = FAST_SERVICES(CHANGE_FIGURES("w"), "");
+	const char *params[] = {f->from, f->to, f->environments, f->services};
+	bool fast = false;
+	const char *sql = general;
+	int nparams = 4;
 
+	if (fast_path(conn, f, &fast, err) != ST_OK)
+		return err->status;
+	if (fast && !f->services) {
+		sql = details ? all_details : all_figures;
+		nparams = 2;
+	} else if (fast) {
+		sql = details ? services_details : services_figures;
+		params[2] = f->services; /* $3 in these statements */
+		nparams = 3;
+	}
+	PGresult *res = db_query_binary(conn, sql, nparams, params,
+					"load changes at their first production deployment", err);
 	if (!res)
 		return err->status;
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct metrics_change_row r = {
-			.key = PQgetvalue(res, i, 0), .repository = opt(res, i, 1),
-			.id = opt(res, i, 2), .deployment = PQgetvalue(res, i, 3),
-			.ev_source = opt(res, i, 4), .ev_id = opt(res, i, 5),
-			.service = PQgetvalue(res, i, 6), .environment = PQgetvalue(res, i, 7),
-			.rule = PQgetvalue(res, i, 8), .first_us = us(res, i, 9),
-			.deployed_us = us(res, i, 10),
+			.key = opt(res, i, 0), .repository = opt(res, i, 1), .id = opt(res, i, 2),
+			.deployment = opt(res, i, 3), .ev_source = opt(res, i, 4),
+			.ev_id = opt(res, i, 5), .service = opt(res, i, 6),
+			.environment = opt(res, i, 7), .rule = opt(res, i, 8),
+			.first_us = db_binary_time_us(res, i, 9),
+			.deployed_us = db_binary_time_us(res, i, 10),
+		};
+		fn(arg, &r);
+	}
+	PQclear(res);
+	return ST_OK;
+}
+
+enum status metrics_store_service_changes(struct db_conn *conn, const struct metrics_filter *f,
+					  metrics_store_change_fn fn, void *arg, struct err *err)
+{
+	/* a (change, S) row counts for S when the change's first filtered deployment of S is
+	 * in the window: change_service_production holds it (fast), or the window's rows of
+	 * change_deployments with a probe that (change, S) had none before (general) */
+	static const char fast_sql[] =
+		"SELECT s.service, s.change_first_at, s.first_at FROM change_service_production s"
+		" WHERE" IN_WINDOW("s") " AND s.change_first_at IS NOT NULL"
+		"  AND " IN_SERVICES_AT("s.service", "$3");
+	static const char general[] =
+		"WITH w AS (SELECT DISTINCT ON (cd.change, cd.service) cd.* FROM change_deployments cd"
+		"  WHERE" IN_WINDOW("cd") " AND cd.change_first_at IS NOT NULL"
+		"   AND " IN_ENVS("cd.environment") " AND " IN_SERVICES("cd.service")
+		"  ORDER BY cd.change, cd.service, cd.first_at, cd.deployment)"
+		" SELECT w.service, w.change_first_at, w.first_at FROM w"
+		" WHERE NOT EXISTS (SELECT 1 FROM change_deployments o WHERE o.change = w.change"
+		"  AND o.service = w.service AND " IN_ENVS("o.environment")
+		"  AND o.first_at < $1::timestamptz)";
+	const char *params[] = {f->from, f->to, f->environments, f->services};
+	bool fast = false;
+
+	if (fast_path(conn, f, &fast, err) != ST_OK)
+		return err->status;
+	if (fast)
+		params[2] = f->services;
+	PGresult *res = db_query_binary(conn, fast ? fast_sql : general, fast ? 3 : 4, params,
+					"load changes at their first production deployment of "
+					"each service", err);
+	if (!res)
+		return err->status;
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct metrics_change_row r = {
+			.service = PQgetvalue(res, i, 0),
+			.first_us = db_binary_time_us(res, i, 1),
+			.deployed_us = db_binary_time_us(res, i, 2),
 		};
 		fn(arg, &r);
 	}

@@ -23,6 +23,10 @@ struct metrics_filter {
 	const char *from, *to;
 	const char *environments; /* JSON array */
 	const char *services;     /* JSON array or NULL */
+	/* The --production-env pattern when `environments` are all the production ones (no
+	 * environment filter): lets the queries use the correlator's precomputed first
+	 * production deployments if it used the same pattern. NULL: never. */
+	const char *production;
 };
 
 /* Every environment id deployments name, with its name from environment events (or NULL). */
@@ -42,10 +46,12 @@ struct metrics_deployment_row {
 	const char *changes;          /* JSON array [{repository,id,rule}] or NULL (not asked) */
 };
 typedef void (*metrics_store_deployment_fn)(void *arg, const struct metrics_deployment_row *r);
-/* Production deployments in the window; with_changes adds the changes each one shipped. */
+/* Production deployments in the window. With details, in time order, every member set
+ * (changes: those each one shipped); without (for figures), in no particular order and only
+ * service, at_us, failed, restored, restored_us and rework set (the rest NULL / 0). */
 enum status metrics_store_deployments(struct db_conn *conn, const struct metrics_filter *f,
-				      bool with_changes, metrics_store_deployment_fn fn,
-				      void *arg, struct err *err);
+				      bool details, metrics_store_deployment_fn fn, void *arg,
+				      struct err *err);
 
 struct metrics_change_row {
 	const char *key, *repository, *id, *deployment, *ev_source, *ev_id, *service,
@@ -54,10 +60,16 @@ struct metrics_change_row {
 };
 typedef void (*metrics_store_change_fn)(void *arg, const struct metrics_change_row *r);
 /* Changes whose first production deployment (among the filtered ones) is in the window.
- * Without details, repository, id, ev_source and ev_id are NULL (the figures need none). */
+ * With details, in time order with every member set; without (for figures), in no
+ * particular order with only first_us and deployed_us set (strings NULL). */
 enum status metrics_store_changes(struct db_conn *conn, const struct metrics_filter *f,
 				  bool details, metrics_store_change_fn fn, void *arg,
 				  struct err *err);
+/* For each service S (of the filter): the changes whose first production deployment of S
+ * (in the filtered environments) is in the window, as /api/v1/dora?service=S counts them;
+ * only service, first_us and deployed_us are set. One query for all services. */
+enum status metrics_store_service_changes(struct db_conn *conn, const struct metrics_filter *f,
+					  metrics_store_change_fn fn, void *arg, struct err *err);
 
 struct metrics_incident_row {
 	const char *key, *description, *environment, *service, *artifact, *deployment,

@@ -224,66 +224,84 @@ out:
 
 /* ---- GET /api/v1/dora/services ---- */
 
-/* Figures of one service: its deployments among `all`, the changes counted for it (`own`). */
-static void service_figures(const char *service, const struct rows *all, const struct rows *own,
-			    int64_t from_us, int64_t to_us, struct dora_figures *f)
-{
-	struct dora_deployment *deps = xcalloc(all->ndeps + 1, sizeof *deps);
-	size_t n = 0;
-
-	for (size_t i = 0; i < all->ndeps; i++)
-		if (strcmp(all->dep_service[i], service) == 0)
-			deps[n++] = all->deps[i];
-	dora_figures_compute(deps, n, own->changes, own->nchanges, from_us, to_us, f);
-	free(deps);
-}
-
-/* Distinct services of the deployment rows, sorted. */
+/* Distinct services of the deployment rows, sorted. Every service with a counted change has
+ * a deployment in the window: the change's first production deployment of it. */
 static size_t distinct_services(const struct rows *rows, const char ***out)
 {
 	const char **v = xcalloc(rows->ndeps + 1, sizeof *v);
 	size_t n = 0;
 
-	for (size_t i = 0; i < rows->ndeps; i++) {
-		size_t k = 0;
-		while (k < n && strcmp(v[k], rows->dep_service[i]) != 0)
-			k++;
-		if (k == n)
-			v[n++] = rows->dep_service[i];
-	}
+	for (size_t i = 0; i < rows->ndeps; i++)
+		v[n++] = rows->dep_service[i];
 	qsort(v, n, sizeof *v, dora_params_cmp_str);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || strcmp(v[k - 1], v[i]) != 0)
+			v[k++] = v[i];
 	*out = v;
-	return n;
+	return k;
+}
+
+/* Index of `service` in the sorted `services`; n when absent. */
+static size_t service_index(const char *const *services, size_t n, const char *service)
+{
+	const char **hit = bsearch(&service, services, n, sizeof *services, dora_params_cmp_str);
+
+	return hit ? (size_t)(hit - (const char **)services) : n;
+}
+
+/* The changes of /api/v1/dora?service=S for every S at once (metrics_store_service_changes),
+ * each tagged with its service's index in the sorted list. */
+struct tagged_changes {
+	const char *const *services;
+	size_t nservices;
+	struct dora_change *changes;
+	size_t *service, n, cap, cap_service;
+};
+
+static void take_tagged_change(void *arg, const struct metrics_change_row *r)
+{
+	struct tagged_changes *t = arg;
+	size_t k = service_index(t->services, t->nservices, r->service);
+
+	if (k == t->nservices)
+		return; /* cannot happen (see distinct_services); never count it for a wrong one */
+	t->changes = xgrow(t->changes, t->n, &t->cap, sizeof *t->changes);
+	t->service = xgrow(t->service, t->n, &t->cap_service, sizeof *t->service);
+	t->changes[t->n] = (struct dora_change){r->deployed_us, r->first_us};
+	t->service[t->n++] = k;
 }
 
 /* fn(arg, service, figures) for each service of `all`, in name order. A change counts for a
  * service at its first production deployment OF THAT SERVICE, as /api/v1/dora?service=S
- * counts it: so the changes are loaded per service. */
+ * counts it. */
 static enum status each_service(struct db_conn *conn, const struct metrics_filter *filter,
 				int64_t from_us, int64_t to_us, const struct rows *all,
 				api_dora_service_fn fn, void *arg, struct err *err)
 {
 	const char **services = NULL;
 	size_t n = distinct_services(all, &services);
-	enum status st = ST_OK;
+	struct tagged_changes t = {.services = services, .nservices = n};
+	enum status st = metrics_store_service_changes(conn, filter, take_tagged_change, &t, err);
+	struct dora_deployment *deps = xcalloc(all->ndeps + 1, sizeof *deps);
+	struct dora_change *changes = xcalloc(t.n + 1, sizeof *changes);
 
-	for (size_t i = 0; i < n && st == ST_OK; i++) {
-		struct rows own = {0};
-		struct buf one = BUF_INIT(0);
+	for (size_t k = 0; k < n && st == ST_OK; k++) {
+		size_t nd = 0, nc = 0;
 		struct dora_figures figures;
-		buf_putc(&one, '[');
-		buf_json_cstr(&one, services[i]);
-		buf_putc(&one, ']');
-		struct metrics_filter f = *filter;
-		f.services = buf_cstr(&one);
-		st = metrics_store_changes(conn, &f, false, take_change, &own, err);
-		if (st == ST_OK) {
-			service_figures(services[i], all, &own, from_us, to_us, &figures);
-			fn(arg, services[i], &figures);
-		}
-		rows_release(&own);
-		buf_release(&one);
+		for (size_t i = 0; i < all->ndeps; i++)
+			if (strcmp(all->dep_service[i], services[k]) == 0)
+				deps[nd++] = all->deps[i];
+		for (size_t i = 0; i < t.n; i++)
+			if (t.service[i] == k)
+				changes[nc++] = t.changes[i];
+		dora_figures_compute(deps, nd, changes, nc, from_us, to_us, &figures);
+		fn(arg, services[k], &figures);
 	}
+	free(deps);
+	free(changes);
+	free(t.changes);
+	free(t.service);
 	free(services);
 	return st;
 }
@@ -314,7 +332,7 @@ enum status api_dora_services_figures(struct request *req, struct db_conn *conn,
 
 	clock_format_rfc3339(from_us, p.from);
 	clock_format_rfc3339(to_us, p.to);
-	p.filter = (struct metrics_filter){p.from, p.to, "[]", NULL}; /* as dora_params_parse */
+	p.filter = (struct metrics_filter){p.from, p.to, "[]", NULL, NULL}; /* as dora_params_parse */
 	enum status st = dora_params_environments(req, conn, &p);
 	if (st == ST_OK)
 		st = metrics_store_deployments(conn, &p.filter, false, take_deployment, &rows,

@@ -132,7 +132,7 @@ enum status dora_params_parse(struct request *req, const char *const *allowed,
 		return ST_INVALID;
 	json_array_of(&p->q, "service", &p->services);
 	p->filter = (struct metrics_filter){p->from, p->to, "[]",
-					    p->services.len ? buf_cstr(&p->services) : NULL};
+					    p->services.len ? buf_cstr(&p->services) : NULL, NULL};
 	return ST_OK;
 }
 
@@ -218,6 +218,7 @@ enum status dora_params_environments(struct request *req, struct db_conn *conn,
 		return st;
 	buf_puts(&p->environments, e.first ? "[]" : "]");
 	p->filter.environments = buf_cstr(&p->environments);
+	p->filter.production = e.requested ? NULL : production_pattern(req->app->production);
 	return ST_OK;
 }
 

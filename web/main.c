@@ -101,6 +101,16 @@ static int cmd_migrate(int argc, char **argv)
 	return 0;
 }
 
+static struct production *production_or_die(const struct config *cfg)
+{
+	struct err err = {0};
+	struct production *prod = production_new(cfg->production_env, &err);
+
+	if (!prod)
+		die("%s", err.msg);
+	return prod;
+}
+
 static int cmd_recorrelate(int argc, char **argv)
 {
 	struct config cfg;
@@ -108,6 +118,7 @@ static int cmd_recorrelate(int argc, char **argv)
 	size_t events = 0;
 
 	load_config(&cfg, argc, argv, 0);
+	struct production *prod = production_or_die(&cfg);
 	migrate_or_die(&cfg);
 	struct db_conn *conn = db_connect(cfg.database_url, &err);
 	if (!conn)
@@ -115,9 +126,10 @@ static int cmd_recorrelate(int argc, char **argv)
 	int64_t t0 = clock_mono_us();
 	if (correlate_store_reset(conn, &err) != ST_OK)
 		die("%s: %s", err.msg, err.detail);
-	if (correlator_drain(conn, &events, &err) != ST_OK)
+	if (correlator_drain(conn, prod, &events, &err) != ST_OK)
 		die("could not correlate: %s: %s", err.msg, err.detail);
 	db_disconnect(conn);
+	production_free(prod);
 	log_info("linked model rebuilt events=%zu ms=%lld", events,
 		 (long long)((clock_mono_us() - t0) / 1000));
 	config_release(&cfg);
@@ -165,15 +177,17 @@ static int cmd_demo(int argc, char **argv)
 	if (demo_parse_args(&argc, argv, 2, &opt, &err) != ST_OK)
 		die("%s %s", err.msg, err.detail);
 	load_config(&cfg, argc, argv, 0);
+	struct production *prod = production_or_die(&cfg);
 	migrate_or_die(&cfg);
 	if (!force)
 		refuse_real_database(&cfg);
 	if (demo_run(&cfg, &opt, &res, &err) != ST_OK)
 		die("demo: %s: %s", err.msg, err.detail);
 	struct db_conn *conn = db_connect(cfg.database_url, &err);
-	if (!conn || correlator_drain(conn, &linked, &err) != ST_OK)
+	if (!conn || correlator_drain(conn, prod, &linked, &err) != ST_OK)
 		die("could not correlate: %s: %s", err.msg, err.detail);
 	db_disconnect(conn);
+	production_free(prod);
 	printf("stored %zu demo events (%zu duplicates), correlated %zu\n", res.accepted,
 	       res.duplicates, linked);
 	config_release(&cfg);
@@ -204,9 +218,7 @@ static int cmd_serve(int argc, char **argv)
 	if (cfg.ntokens == 0)
 		log_warn("INSECURE: --insecure-no-auth is set and no ingest tokens are configured: "
 			 "ANYONE who can reach %s can write events", cfg.listen);
-	struct production *prod = production_new(cfg.production_env, &err);
-	if (!prod)
-		die("%s", err.msg);
+	struct production *prod = production_or_die(&cfg);
 	struct dora_tiers *tiers = tiers_parse(tiers_builtin, &err);
 	if (!tiers)
 		die("%s", err.msg);
@@ -217,7 +229,7 @@ static int cmd_serve(int argc, char **argv)
 	app.committer = committer_new(cfg.database_url, (int)cfg.committers,
 				      (size_t)cfg.commit_max_events);
 	if (cfg.correlate)
-		app.correlator = correlator_new(cfg.database_url);
+		app.correlator = correlator_new(cfg.database_url, prod);
 	else
 		log_info("correlation is off in this process (--correlate=false): events stay queued"
 			 " until a server with correlation on links them");

@@ -68,13 +68,19 @@ static const char dump_sql[] =
 	" UNION ALL SELECT 'correlate_failed ' || to_jsonb(t)::text FROM correlate_failed t"
 	" UNION ALL SELECT 'deployment_facts ' || to_jsonb(t)::text FROM deployment_facts t"
 	" UNION ALL SELECT 'change_deployments ' || to_jsonb(t)::text FROM change_deployments t"
+	" UNION ALL SELECT 'production_environments ' || to_jsonb(t)::text"
+	"  FROM production_environments t"
+	" UNION ALL SELECT 'change_production ' || to_jsonb(t)::text FROM change_production t"
+	" UNION ALL SELECT 'change_service_production ' || to_jsonb(t)::text"
+	"  FROM change_service_production t"
 	") x";
 
 static const char reset_sql[] =
 	"TRUNCATE events, correlate_queue, facts, fact_links, repositories, changes, builds,"
 	" artifacts, pipeline_runs, task_runs, test_suite_runs, test_case_runs, environments,"
 	" deployments, incidents, edges, deployment_changes, incident_deployments, correlate_failed,"
-	" deployment_facts, change_deployments";
+	" deployment_facts, change_deployments, production_pattern, production_environments,"
+	" change_production, change_service_production";
 
 /* Wait until /readyz reports an empty correlation queue (fails after 60 s). */
 static void wait_correlated(void)

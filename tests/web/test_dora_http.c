@@ -377,6 +377,101 @@ static void bad_parameters(void **state)
 	}
 }
 
+/* GET path (200) as compact JSON without its "filters" member, which names the parameters. */
+static char *figures_text(const char *path)
+{
+	cJSON *r = get_json(path, 200);
+
+	cJSON_DeleteItemFromObjectCaseSensitive(r, "filters");
+	char *text = cJSON_PrintUnformatted(r);
+	cJSON_Delete(r);
+	return text;
+}
+
+/*
+ * Without an environment filter the API reads the correlator's precomputed first production
+ * deployments (change_production, change_service_production); naming every production
+ * environment explicitly takes the general query over change_deployments. Both must give
+ * the same answer for every endpoint, window and service filter.
+ */
+static void paths_agree(const char *all_envs)
+{
+	static const char *const endpoints[] = {"/api/v1/dora", "/api/v1/dora/services",
+						 "/api/v1/changes", "/api/v1/deployments"};
+	static const char *const windows[] = {
+		DAY1, DAY4, "from=2026-03-01T00:00:00Z&to=2026-03-08T00:00:00Z",
+		"from=2026-03-02T10:40:00Z&to=2026-03-02T11:30:00Z"};
+	static const char *const services[] = {"", "&service=shop", "&service=shop&service=cart",
+					       "&service=web&service=cart"};
+	char fast[512], general[512];
+
+	for (size_t e = 0; e < sizeof endpoints / sizeof *endpoints; e++)
+		for (size_t w = 0; w < sizeof windows / sizeof *windows; w++)
+			for (size_t k = 0; k < sizeof services / sizeof *services; k++) {
+				snprintf(fast, sizeof fast, "%s?%s%s", endpoints[e], windows[w],
+					 services[k]);
+				snprintf(general, sizeof general, "%s%s", fast, all_envs);
+				char *a = figures_text(fast), *b = figures_text(general);
+				if (strcmp(a, b) != 0)
+					fail_msg("%s\n  %s\nand %s\n  %s\ndiffer", fast, a, general, b);
+				free(a);
+				free(b);
+			}
+}
+
+/* Poll until the correlator has applied `pattern` (10 s). */
+static void wait_pattern(const char *pattern)
+{
+	const char *params[] = {pattern};
+
+	for (int i = 0; i < 200; i++) {
+		if (testdb_long(db_url, "SELECT count(*) FROM production_pattern WHERE pattern = $1",
+				1, params) == 1)
+			return;
+		usleep(50000);
+	}
+	fail_msg("the correlator did not apply --production-env %s", pattern);
+}
+
+static void precomputed_and_general_agree(void **state)
+{
+	(void)state;
+	wait_pattern("^(.*[/:])?(prod|production)$");
+	assert_true(testdb_long(db_url, "SELECT count(*) FROM change_production", 0, NULL) == 3);
+	paths_agree("&environment=prod&environment=eu%2Fproduction");
+}
+
+/* Run last: restarts the server with another pattern, then renames an environment. */
+static void production_pattern_changes(void **state)
+{
+	(void)state;
+	static const char *const narrow[] = {"--production-env", "^prod$", NULL};
+
+	assert_int_equal(test_server_stop(&srv), 0);
+	test_server_start(&srv, db_url, narrow);
+	wait_pattern("^prod$");
+	cJSON *r = get_json("/api/v1/dora?" DAY4, 200);
+	want_number(r, "deployment_frequency", "deployments", 0); /* eu/production is not */
+	cJSON_Delete(r);
+	paths_agree("&environment=prod");
+
+	/* staging becomes production by its new name: its earlier deployments are now the
+	 * changes' first production deployments (lead times shrink), on both paths */
+	struct http_response res = {0};
+	if (post_event(srv.port, MODE_BARE,
+		       EVENT("env-staging-renamed", "environment.modified.0.3.0", "08:00:00",
+			     "staging", "{\"name\":\"prod\"}"), &res) != 202)
+		fail_msg("rename refused: %s", res.body);
+	http_response_release(&res);
+	wait_correlated();
+	assert_true(testdb_long(db_url, "SELECT count(*) FROM production_environments"
+				" WHERE environment = 'staging'", 0, NULL) == 1);
+	r = get_json("/api/v1/dora?" DAY1, 200);
+	want_number(r, "deployment_frequency", "deployments", 5); /* 4 in prod, 1 in staging */
+	cJSON_Delete(r);
+	paths_agree("&environment=prod&environment=staging");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +484,8 @@ int main(void)
 		cmocka_unit_test(drill_down_matches_figures),
 		cmocka_unit_test(csv_lists),
 		cmocka_unit_test(bad_parameters),
+		cmocka_unit_test(precomputed_and_general_agree),
+		cmocka_unit_test(production_pattern_changes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
