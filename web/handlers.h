@@ -1,5 +1,6 @@
 #ifndef WEB_HANDLERS_H
 #define WEB_HANDLERS_H
+#include <stdbool.h>
 /* Route handlers: each takes the request, replies, and returns the HTTP status sent. */
 struct request;
 
@@ -14,5 +15,9 @@ int api_incidents(struct request *req);     /* web/api_lists.c */
 int api_trace(struct request *req);         /* web/api_trace.c */
 int api_metrics(struct request *req);       /* web/api_metrics.c */
 int api_openapi(struct request *req);       /* web/api_openapi.c */
+
+/* The dashboard (web/pages.c): whether `path` is a page or an asset; serve it (GET/HEAD). */
+bool pages_has(const char *path);
+int pages_serve(struct request *req);
 
 #endif

@@ -73,6 +73,9 @@ int reply_with_headers(struct request *req, int status, const char *content_type
 	char date[32];
 	bool head = strcasecmp(req->method, "HEAD") == 0;
 
+	/* API answers are never cached; a caller may say otherwise (the dashboard's assets) */
+	bool own_cache = extra_headers && strstr(extra_headers, "Cache-Control:");
+
 	http_date(date);
 	req->status = status;
 	buf_printf(&out,
@@ -80,11 +83,12 @@ int reply_with_headers(struct request *req, int status, const char *content_type
 		   "Date: %s\r\n"
 		   "Content-Type: %s\r\n"
 		   "Content-Length: %zu\r\n"
-		   "Cache-Control: no-store\r\n"
+		   "%s"
 		   "X-Content-Type-Options: nosniff\r\n"
 		   "X-Request-Id: %s\r\n"
 		   "%s\r\n",
-		   status, reason(status), date, content_type, len, req->id,
+		   status, reason(status), date, content_type, len,
+		   own_cache ? "" : "Cache-Control: no-store\r\n", req->id,
 		   extra_headers ? extra_headers : "");
 	if (!head)
 		buf_append(&out, body, len);

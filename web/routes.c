@@ -106,6 +106,11 @@ static int route(struct request *req, size_t *slot)
 			snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s",
 				 allow[0] ? ", " : "", routes[i].method);
 	}
+	/* the dashboard pages and their assets (web/pages.c): GET / is a page, POST / ingest */
+	if (method_matches("GET", req->method) && pages_has(req->path)) {
+		*slot = HTTP_STATS_OTHER;
+		return pages_serve(req);
+	}
 	if (allow[0])
 		return not_allowed(req, allow);
 	err_set(&req->err, ST_NOT_FOUND, "no resource at %s", req->path);

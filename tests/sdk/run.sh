@@ -25,18 +25,7 @@ token=sdk-secret-123
 unicode_source='/event/source/ünïcødé 日本語 €😀'
 
 # --- the SDK: installed once from the lock file, offline afterwards ----------------------------
-pinned=$(node -p 'require(process.argv[1]).dependencies.cloudevents' "$here/package.json")
-installed() { node -p 'require(process.argv[1]).version' "$here/node_modules/cloudevents/package.json" 2>/dev/null || true; }
-# under a lock: the plain and the sanitizer test runs may share this source tree
-exec 9>"${TMPDIR:-/tmp}/cdlens-sdk-npm.lock"
-flock 9
-if [ "$(installed)" != "$pinned" ]; then
-  command -v npm >/dev/null || die "npm is not installed (scripts/deps.sh installs it)"
-  (cd "$here" && npm ci --no-audit --no-fund) || die "npm ci failed in $here"
-  [ "$(installed)" = "$pinned" ] || die "npm ci did not install cloudevents $pinned"
-fi
-flock -u 9
-exec 9>&-
+bash "$here/../support/npm_ci.sh" "$here" cloudevents || die "the CloudEvents SDK is not installed"
 
 # --- a fresh database beside TEST_DATABASE_URL -------------------------------------------------
 case $TEST_DATABASE_URL in
