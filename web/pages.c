@@ -3,8 +3,9 @@
  *
  * The pages are static HTML + JavaScript embedded in the binary (web/embed_static.cmake):
  * they read the same JSON API as scripts do, so there is no page-only endpoint and no number
- * computed twice. Page paths (/, /lead-time, /deployments, /pipelines, /trace) serve their
- * HTML file; /static/NAME serves an asset. Every reply carries the security headers below:
+ * computed twice. Every page is the one shell web/static/page.html with its own script put
+ * in for {{script}}; page paths (/, /lead-time, /deployments, /pipelines, /trace) serve that,
+ * and /static/NAME serves an asset (HTML only through its page path). Every reply carries the security headers below:
  * a Content-Security-Policy that allows scripts, styles and requests from this origin only
  * (no inline script anywhere), no framing, no referrer (and, from reply_with_headers, no
  * MIME sniffing).
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "web/handlers.h"
 #include "web/request.h"
 #include "web/static_assets.h"
@@ -28,14 +30,17 @@
 
 #define STATIC_PREFIX "/static/"
 
+#define SHELL "page.html"
+#define SHELL_SLOT "{{script}}"
+
 static const struct {
-	const char *path, *file;
+	const char *path, *script;
 } pages[] = {
-	{"/", "index.html"},
-	{"/lead-time", "lead-time.html"},
-	{"/deployments", "deployments.html"},
-	{"/pipelines", "pipelines.html"},
-	{"/trace", "trace.html"},
+	{"/", "overview.js"},
+	{"/lead-time", "lead-time.js"},
+	{"/deployments", "deployments.js"},
+	{"/pipelines", "pipelines.js"},
+	{"/trace", "trace.js"},
 };
 
 static const struct static_asset *asset_named(const char *name)
@@ -46,12 +51,17 @@ static const struct static_asset *asset_named(const char *name)
 	return NULL;
 }
 
-/* The asset for a request path, or NULL. HTML files are reached by their page path only. */
-static const struct static_asset *asset_for(const char *path)
+static const char *page_script(const char *path)
 {
 	for (size_t i = 0; i < sizeof pages / sizeof *pages; i++)
 		if (strcmp(pages[i].path, path) == 0)
-			return asset_named(pages[i].file);
+			return pages[i].script;
+	return NULL;
+}
+
+/* The asset at /static/NAME, or NULL. HTML is reached through a page path only. */
+static const struct static_asset *asset_for(const char *path)
+{
 	if (strncmp(path, STATIC_PREFIX, strlen(STATIC_PREFIX)) != 0)
 		return NULL;
 	const struct static_asset *a = asset_named(path + strlen(STATIC_PREFIX));
@@ -60,7 +70,7 @@ static const struct static_asset *asset_for(const char *path)
 
 bool pages_has(const char *path)
 {
-	return asset_for(path) != NULL;
+	return page_script(path) || asset_for(path);
 }
 
 /* FNV-1a, 64 bits: changes whenever the embedded bytes do. */
@@ -73,16 +83,43 @@ static uint64_t fnv1a(const unsigned char *p, size_t n)
 	return h;
 }
 
-int pages_serve(struct request *req)
+/* A reply of `len` bytes, or 304 when the browser's copy (If-None-Match) is current. */
+static int serve(struct request *req, const char *type, const void *data, size_t len)
 {
-	const struct static_asset *a = asset_for(req->path);
 	char etag[24], headers[sizeof SECURITY_HEADERS + 96];
 
-	snprintf(etag, sizeof etag, "\"%016llx\"", (unsigned long long)fnv1a(a->data, a->len));
+	snprintf(etag, sizeof etag, "\"%016llx\"", (unsigned long long)fnv1a(data, len));
 	snprintf(headers, sizeof headers, SECURITY_HEADERS "Cache-Control: no-cache\r\nETag: %s\r\n",
 		 etag);
 	const char *match = request_header(req, "If-None-Match");
 	if (match && strstr(match, etag))
-		return reply_with_headers(req, 304, a->type, headers, "", 0);
-	return reply_with_headers(req, 200, a->type, headers, (const char *)a->data, a->len);
+		return reply_with_headers(req, 304, type, headers, "", 0);
+	return reply_with_headers(req, 200, type, headers, (const char *)data, len);
+}
+
+int pages_serve(struct request *req)
+{
+	const char *script = page_script(req->path);
+
+	if (!script) {
+		const struct static_asset *a = asset_for(req->path);
+		return serve(req, a->type, a->data, a->len);
+	}
+	/* the shell with the page's script */
+	const struct static_asset *shell = asset_named(SHELL);
+	const char *text = shell ? (const char *)shell->data : "";
+	const char *slot = strstr(text, SHELL_SLOT);
+	struct buf page = BUF_INIT(0);
+
+	if (!slot) {
+		err_set(&req->err, ST_INTERNAL, "the page shell " SHELL " has no " SHELL_SLOT);
+		return reply_problem(req, &req->err, -1);
+	}
+
+	buf_append(&page, text, (size_t)(slot - text));
+	buf_puts(&page, script);
+	buf_puts(&page, slot + strlen(SHELL_SLOT));
+	int rc = serve(req, shell->type, page.data, page.len);
+	buf_release(&page);
+	return rc;
 }

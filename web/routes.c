@@ -107,9 +107,13 @@ static int route(struct request *req, size_t *slot)
 				 allow[0] ? ", " : "", routes[i].method);
 	}
 	/* the dashboard pages and their assets (web/pages.c): GET / is a page, POST / ingest */
-	if (method_matches("GET", req->method) && pages_has(req->path)) {
-		*slot = HTTP_STATS_OTHER;
-		return pages_serve(req);
+	if (pages_has(req->path)) {
+		if (method_matches("GET", req->method)) {
+			*slot = HTTP_STATS_OTHER;
+			return pages_serve(req);
+		}
+		snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%sGET, HEAD",
+			 allow[0] ? ", " : "");
 	}
 	if (allow[0])
 		return not_allowed(req, allow);

@@ -145,7 +145,7 @@ const cdlens = (() => {
     document.title = title + ' · cdlens';
   }
 
-  /* The filter form: window (days or from/to), service and environment (several), bucket. */
+  /* The filter form: window (days or from/to), services and environments (several), bucket. */
   function filterForm(options) {
     const o = options || {};
     const form = el('form', {class: 'filters', method: 'get', action: window.location.pathname,
@@ -167,8 +167,11 @@ const cdlens = (() => {
         el('select', {name, id: 'f-' + name, multiple: true, size: Math.min(Math.max(values.length, 2), 5)},
           values.map(v => el('option', {value: v, selected: chosen.has(v)}, v))));
     };
-    form.append(multi('service', 'Services', o.services || []));
-    form.append(multi('environment', 'Environments', o.environments || []));
+    /* several-valued filters: services, environments, and any a page adds ([name, label, values]) */
+    const multis = [];
+    if (o.services) multis.push(['service', 'Services', o.services]);
+    if (o.environments) multis.push(['environment', 'Environments', o.environments]);
+    for (const [name, label, values] of multis.concat(o.more || [])) form.append(multi(name, label, values));
     if (o.bucket) {
       const b = params.get('bucket') || '';
       form.append(el('label', {}, 'Bucket ',

@@ -1,0 +1,168 @@
+/*
+ * Pipeline runs (/pipelines): a Gantt timeline of one pipeline run and its task runs (queued
+ * time and running time as separate bars, coloured by outcome), the runs' durations over the
+ * window, a summary per pipeline, and the list of recent runs (select one to draw its Gantt
+ * chart; the choice is kept in the URL as run= and run_source=). Reads GET
+ * /api/v1/pipeline-runs (the page's window; pipeline= filters, several allowed) and
+ * /api/v1/pipeline-runs/run for the chosen run (by default the newest).
+ */
+'use strict';
+
+(() => {
+  const {el, clear, filterQuery, api, duration, time, frame, filterForm, live, emptyState, chart,
+         params} = cdlens;
+
+  frame('Pipeline runs');
+  const main = document.getElementById('main');
+  const q = filterQuery({limit: '200'});
+  q.delete('service');
+  q.delete('environment');
+  for (const p of params.getAll('pipeline')) if (p) q.append('pipeline', p);
+
+  const QUEUED = '#cbd5e1', RUNNING = '#2563eb';
+  const outcomeColour = o => ({success: '#059669', failure: '#dc2626', error: '#b91c1c',
+                               cancel: '#6b7280', cancelled: '#6b7280', canceled: '#6b7280'}[o] || RUNNING);
+  const outcomeText = r => r.outcome || (r.finished_at ? 'unknown' : 'running');
+  const ms = iso => (iso ? Date.parse(iso) : null);
+
+  /* The run to draw: run= and run_source= from the URL when it is listed, else the newest. */
+  function chosen(runs) {
+    const id = params.get('run'), source = params.get('run_source');
+    return runs.find(r => r.id === id && (!source || r.source === source)) || runs[0] || null;
+  }
+
+  function runHref(r) {
+    const u = new URLSearchParams(window.location.search);
+    u.set('run', r.id);
+    u.set('run_source', r.source);
+    return window.location.pathname + '?' + u.toString();
+  }
+
+  /* Gantt: one row for the run (queued, then running), one per task run (running). Bars are
+   * floating [start, end]; an end not yet known is drawn to now, marked "running". */
+  function gantt(detail) {
+    const run = detail.run, tasks = detail.task_runs;
+    const now = Date.now();
+    const end = x => ms(x.finished_at) || now;
+    const labels = [run.pipeline || run.id, ...tasks.map(t => t.task || t.id)];
+    const queued = [run.queued_at && run.started_at ? [ms(run.queued_at), ms(run.started_at)] : null,
+                    ...tasks.map(() => null)];
+    const rows = [run, ...tasks];
+    const running = rows.map(x => (x.started_at ? [ms(x.started_at), end(x)] : null));
+    const canvas = el('canvas', {id: 'c-gantt', role: 'img',
+      'aria-label': 'Gantt chart of the pipeline run and its task runs; the table below lists the same times'});
+    requestAnimationFrame(() => chart(canvas, {type: 'bar', data: {labels, datasets: [
+      {label: 'queued', data: queued, backgroundColor: QUEUED, borderSkipped: false, grouped: false},
+      {label: 'running (colour: outcome)', data: running, borderSkipped: false, grouped: false,
+       backgroundColor: rows.map(x => outcomeColour(x.outcome))},
+    ]}, options: {
+      indexAxis: 'y',
+      scales: {
+        x: {type: 'linear', ticks: {callback: v => new Date(v).toISOString().slice(11, 19),
+                                    maxRotation: 0, autoSkipPadding: 16}},
+      },
+      plugins: {tooltip: {callbacks: {label: c => {
+        const x = rows[c.dataIndex], v = c.raw;
+        const what = c.datasetIndex === 0 ? 'queued' : outcomeText(x);
+        return `${what}: ${duration((v[1] - v[0]) / 1000)}`;
+      }}}},
+    }}));
+    const box = el('div', {class: 'canvas-box'}, canvas);
+    box.style.height = Math.max(160, 48 + 30 * labels.length) + 'px';
+    const table = el('table', {id: 'tasks'},
+      el('caption', {}, 'The run and its task runs, in start order'),
+      el('thead', {}, el('tr', {}, ['', 'Started', 'Finished', 'Queued', 'Running', 'Outcome', 'Errors']
+        .map(t => el('th', {scope: 'col'}, t)))),
+      el('tbody', {}, rows.map((x, k) => el('tr', {class: /fail|error/.test(x.outcome || '') ? 'failed' : null},
+        el('th', {scope: 'row'}, k ? x.task || x.id : 'run ' + (run.pipeline || run.id)),
+        el('td', {}, time(x.started_at)), el('td', {}, time(x.finished_at)),
+        el('td', {}, k ? '' : duration(x.queued_seconds)),
+        el('td', {}, duration(k ? x.duration_seconds : x.running_seconds)),
+        el('td', {}, outcomeText(x)), el('td', {class: 'wrap'}, x.errors || '')))));
+    return el('section', {'aria-labelledby': 'h-gantt'},
+      el('h2', {id: 'h-gantt'}, 'Run ', run.id, run.pipeline ? ' of ' + run.pipeline : '', ' · ',
+        outcomeText(run), ' · ', duration(run.duration_seconds),
+        run.url ? [' · ', el('a', {href: run.url, rel: 'noopener noreferrer'}, 'open in CI')] : []),
+      el('figure', {class: 'chart'},
+        el('figcaption', {}, 'Gantt: grey queued, then running (green success, red failure, blue still running)'),
+        box),
+      el('div', {class: 'table-box'}, table));
+  }
+
+  /* Each run's duration over the window, one series per pipeline. */
+  function durations(runs) {
+    const canvas = el('canvas', {id: 'c-durations', role: 'img',
+      'aria-label': 'Duration of each run over time; the list below has the same runs'});
+    const done = runs.filter(r => r.duration_seconds !== null && (r.started_at || r.queued_at));
+    requestAnimationFrame(() => chart(canvas, {type: 'scatter', data: {datasets: [{
+      label: 'run duration (minutes)',
+      data: done.map(r => ({x: ms(r.queued_at || r.started_at), y: r.duration_seconds / 60, ref: r})),
+      backgroundColor: done.map(r => outcomeColour(r.outcome)), pointRadius: 4}]},
+      options: {scales: {x: {type: 'linear', ticks: {callback: v => new Date(v).toISOString().slice(5, 16).replace('T', ' '),
+                                                      maxRotation: 0, autoSkipPadding: 16}},
+                         y: {beginAtZero: true}},
+                plugins: {tooltip: {callbacks: {label: c => `${c.raw.ref.pipeline || ''} ${c.raw.ref.id}: ` +
+                  `${duration(c.raw.ref.duration_seconds)} ${outcomeText(c.raw.ref)}`}}},
+                onClick: (e, items) => {
+                  if (items.length) window.location.href = runHref(done[items[0].index]);
+                }}}));
+    return el('figure', {class: 'chart'}, el('figcaption', {}, 'Run durations (colour: outcome)'),
+      el('div', {class: 'canvas-box'}, canvas));
+  }
+
+  function summary(pipelines) {
+    return el('div', {class: 'table-box'}, el('table', {id: 'pipelines'},
+      el('caption', {}, 'Per pipeline, over every run in the window'),
+      el('thead', {}, el('tr', {}, ['Pipeline', 'Runs', 'Succeeded', 'Failed', 'Median duration',
+                                    'Last outcome', 'Last started'].map(t => el('th', {scope: 'col'}, t)))),
+      el('tbody', {}, pipelines.map(p => el('tr', {dataset: {pipeline: p.pipeline || ''}},
+        el('th', {scope: 'row'}, p.pipeline || '(unnamed)'), el('td', {}, String(p.runs)),
+        el('td', {}, String(p.succeeded)), el('td', {}, String(p.failed)),
+        el('td', {}, duration(p.median_duration_seconds)), el('td', {}, p.last_outcome || '–'),
+        el('td', {}, time(p.last_started_at)))))));
+  }
+
+  function list(l, current) {
+    return el('div', {class: 'table-box'}, el('table', {id: 'runs'},
+      el('caption', {}, l.truncated ? `The newest ${l.runs.length} runs (all of them: CSV link above)`
+                                    : `${l.runs.length} runs, newest first`),
+      el('thead', {}, el('tr', {}, ['Started', 'Pipeline', 'Run', 'Outcome', 'Queued', 'Running',
+                                    'Duration', 'Tasks'].map(t => el('th', {scope: 'col'}, t)))),
+      el('tbody', {}, l.runs.map(r => el('tr', {
+          class: /fail|error/.test(r.outcome || '') ? 'failed' : null,
+          'aria-current': r === current ? 'true' : null, dataset: {run: r.id}},
+        el('td', {}, time(r.started_at || r.queued_at)), el('th', {scope: 'row'}, r.pipeline || '–'),
+        el('td', {}, el('a', {href: runHref(r)}, r.id)), el('td', {}, outcomeText(r)),
+        el('td', {}, duration(r.queued_seconds)), el('td', {}, duration(r.running_seconds)),
+        el('td', {}, duration(r.duration_seconds)), el('td', {}, String(r.task_runs)))))));
+  }
+
+  let formDrawn = false;
+  live(async () => {
+    const l = await api('/api/v1/pipeline-runs', q);
+    const run = chosen(l.runs);
+    const detail = run ? await api('/api/v1/pipeline-runs/run',
+                                   new URLSearchParams({id: run.id, source: run.source})) : null;
+    return [l, detail];
+  }, ([l, detail]) => {
+    clear(main).removeAttribute('aria-busy');
+    if (!formDrawn) {
+      const names = l.pipelines.map(p => p.pipeline).filter(Boolean);
+      main.before(filterForm({more: [['pipeline', 'Pipelines', names]]}));
+      formDrawn = true;
+    }
+    const failed = l.runs.filter(r => /fail|error/.test(r.outcome || '')).length;
+    main.append(el('h1', {}, 'Pipeline runs'),
+      el('p', {class: 'window'}, 'From ', time(l.window.from), ' to ', time(l.window.to), ' · ',
+        `${l.runs.length}${l.truncated ? '+' : ''} runs, ${failed} failed · `,
+        el('a', {href: '/api/v1/pipeline-runs?' + q + '&format=csv'}, 'CSV')));
+    if (!l.runs.length) {
+      main.append(emptyState('No pipeline runs in this window (pipelinerun.queued, .started and ' +
+                             '.finished events, and taskrun events naming their pipeline run).'));
+      return;
+    }
+    main.append(gantt(detail),
+      el('div', {class: 'charts'}, durations(l.runs), summary(l.pipelines)),
+      el('h2', {}, 'Recent runs'), list(l, chosen(l.runs)));
+  });
+})();
