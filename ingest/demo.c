@@ -25,7 +25,9 @@
  * digest and choice comes from the seed (repo_flow() reseeds per repository; ids hash the
  * seed and a number), so a seed always gives the same bytes. The events-per-change ratio
  * depends on the release cadence, so demo_generate() measures it and regenerates (at most
- * DEMO_PASSES times) until the count is within 2% of the request.
+ * DEMO_PASSES times) until the count is within 2% of the request and not below it, then drops
+ * the latest events beyond the request: the history holds exactly the requested number (its
+ * last moments may end mid-chain, as any live history does).
  *
  * Shell: demo_run() submits `batch`-sized application/cloudevents-batch+json requests (or
  * bare events) through envelope_parse() and committer_submit(), exactly what
@@ -57,7 +59,8 @@
 #define DAY_US (24 * HOUR_US)
 #define DEMO_WARMUP_US (32 * HOUR_US) /* first merge: its change.created is after the start */
 #define DEMO_RING 16                  /* staged artifacts remembered per service */
-#define DEMO_PASSES 5
+#define DEMO_PASSES 5        /* passes to get within 2% above the request */
+#define DEMO_SHORT_PASSES 30 /* passes to get at least the request */
 #define DEMO_MAX_THREADS 16
 #define DEMO_MAX_US INT64_C(253402300799000000) /* 9999-12-31T23:59:59Z */
 
@@ -512,13 +515,26 @@ enum status demo_generate(const struct demo_options *opt, struct demo_events *ou
 	out->end_us = opt->start_us ? opt->start_us + opt->days * DAY_US
 	                            : opt->now_us - opt->now_us % HOUR_US;
 	out->start_us = out->end_us - opt->days * DAY_US;
-	for (int pass = 0; pass < DEMO_PASSES; pass++) {
-		generate_pass(opt, (double)(opt->events - DEMO_ENV_COUNT) / per_change, out);
-		if (fabs((double)out->n / (double)opt->events - 1) < 0.02 || out->changes == 0)
+	/* aim 0.5% high so that the count lands at or above the request */
+	double target = (double)(opt->events - DEMO_ENV_COUNT) * 1.005;
+	for (int pass = 0;; pass++) {
+		generate_pass(opt, target / per_change, out);
+		double ratio = (double)out->n / (double)opt->events;
+		if (ratio >= 1 && (ratio < 1.02 || pass >= DEMO_PASSES))
 			break;
+		if (out->changes == 0 || pass >= DEMO_SHORT_PASSES) {
+			/* cannot reach the request: refuse rather than pretend */
+			demo_events_release(out);
+			return err_set(err, ST_INVALID,
+				       "demo: cannot generate %ld events with these options", opt->events);
+		}
 		per_change = (double)(out->n - DEMO_ENV_COUNT) / (double)out->changes;
+		if (ratio < 1) /* small histories: changes come in whole numbers per repository */
+			target *= 1 + (1 - ratio > 0.01 ? 1 - ratio : 0.01);
 	}
 	qsort(out->v, out->n, sizeof *out->v, by_time);
+	if (out->n > (size_t)opt->events)
+		out->n = (size_t)opt->events;
 	return ST_OK;
 }
 

@@ -100,7 +100,7 @@ const struct demo_type *demo_type_of(enum demo_kind kind);
 
 /* What to generate. A plain value: fill with demo_options_init(), then override fields. */
 struct demo_options {
-	long events; /* approximate number of events (the result is within a few %) */
+	long events; /* number of events (exactly) */
 	unsigned seed;
 	int64_t start_us; /* first instant of the history; 0: `days` before now_us */
 	int64_t now_us;   /* when start_us is 0 the history ends here, rounded down to the hour */
