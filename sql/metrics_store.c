@@ -152,25 +152,53 @@ enum status metrics_store_deployments(struct db_conn *conn, const struct metrics
  *     (0005_production_facts.sql), change_production (one row per change, or
  *     change_service_production with a service filter) holds that first deployment already.
  * Every query returns the same columns (binary format); without details the text columns are
- * NULL so the figures' queries stay within their indexes. Ties: the smaller deployment key. */
+ * NULL so the figures' queries stay within their indexes. Ties: the smaller deployment key.
+ *
+ * With details, each row also carries the ends of its lead-time stages (docs/METRICS.md,
+ * "Lead time breakdown"), read by STAGE_JOINS and STAGE_ENDS with one probe per lookup:
+ * merged_at by the changes key; the artifacts built from the change by artifacts_change, the
+ * builds of each by builds_artifact; the first deployment's time by the first entry of
+ * change_deployments_change_at (LIMIT 1). Only for a change without a built artifact of known
+ * time: its first deployment (ties: the smaller key) and that deployment's artifact, by keys.
+ * Only the change key enters, so both sources give the same ends; change_stages() (C) turns
+ * them into stages with the row's own created and production times. */
 #define CHANGE_DETAILS(t)                                                                     \
 	t ".change, " t ".change::jsonb ->> 0, " t ".change::jsonb ->> 1, " t ".deployment, " t \
 	".deployment::jsonb ->> 0, " t ".deployment::jsonb ->> 1, " t ".service, " t          \
-	".environment, " t ".rule, " t ".change_first_at, " t ".first_at"
+	".environment, " t ".rule, " t ".change_first_at, " t ".first_at, " STAGE_ENDS(t)
 #define CHANGE_FIGURES(t)                                                                 \
 	"NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text," \
 	" NULL::text, NULL::text, " t ".change_first_at, " t ".first_at"
+/* An artifact became known at the earliest of its packaged, signed and published times and
+ * the finish of the first build of it (builds.artifact). BUILT_AT(k): that finish for the
+ * artifact key expression k. */
+#define BUILT_AT(k) "(SELECT min(b.finished_at) FROM builds b WHERE b.artifact = " k ")"
+/* merged; artifact: built from the change, else the one its first deployment deployed
+ * (coalesce() evaluates that fallback only when it is needed); first deployment */
+#define STAGE_ENDS(t)                                                                        \
+	"sc.merged_at, coalesce(sa.at, (SELECT least((SELECT least(x.packaged_at, x.signed_at,"  \
+	" x.published_at) FROM artifacts x WHERE x.key = d.artifact), " BUILT_AT("d.artifact") \
+	") FROM change_deployments cd JOIN deployments d ON d.key = cd.deployment"              \
+	" WHERE cd.change = " t ".change ORDER BY cd.first_at, cd.deployment LIMIT 1)),"        \
+	" sf.first_at"
+#define STAGE_JOINS(t)                                                                     \
+	" LEFT JOIN changes sc ON sc.key = " t ".change"                                       \
+	" CROSS JOIN LATERAL (SELECT min(least(a.packaged_at, a.signed_at, a.published_at, "   \
+	BUILT_AT("a.key") ")) AS at FROM artifacts a WHERE a.change = " t ".change) sa"        \
+	" LEFT JOIN LATERAL (SELECT cd.first_at FROM change_deployments cd"                    \
+	"  WHERE cd.change = " t ".change ORDER BY cd.first_at LIMIT 1) sf ON true"
 #define IN_WINDOW(t) \
 	" " t ".first_at >= $1::timestamptz AND " t ".first_at < $2::timestamptz"
-#define FAST_ALL(cols, order)                                                          \
-	"SELECT " cols " FROM change_production p WHERE" IN_WINDOW("p")                  \
+#define FAST_ALL(cols, joins, order)                                                   \
+	"SELECT " cols " FROM change_production p" joins " WHERE" IN_WINDOW("p")          \
 	"  AND p.change_first_at IS NOT NULL" order
-#define FAST_SERVICES(cols, order)                                                     \
+#define FAST_SERVICES(cols, joins, order)                                              \
 	"WITH w AS (SELECT DISTINCT ON (s.change) s.* FROM change_service_production s"     \
 	"  WHERE" IN_WINDOW("s") " AND s.change_first_at IS NOT NULL"                        \
 	"   AND " IN_SERVICES_AT("s.service", "$3")                                          \
 	"  ORDER BY s.change, s.first_at, s.deployment)"                                     \
-	" SELECT " cols " FROM w WHERE NOT EXISTS (SELECT 1 FROM change_service_production o" \
+	" SELECT " cols " FROM w" joins " WHERE NOT EXISTS (SELECT 1"                        \
+	"  FROM change_service_production o"                                                 \
 	"  WHERE o.change = w.change AND " IN_SERVICES_AT("o.service", "$3")                 \
 	"   AND o.first_at < $1::timestamptz)" order
 #define BY_TIME(t) " ORDER BY " t ".first_at, " t ".change"
@@ -196,6 +224,38 @@ static enum status fast_path(struct db_conn *conn, const struct metrics_filter *
 	return ST_OK;
 }
 
+/*
+ * The stages of a change row from its ends (columns 11-13: merged, artifact, first
+ * deployment; created and production are the row's own times). An end's effective time is
+ * its time, no later than production and no earlier than the effective time of the latest
+ * known end before it; a stage is the difference of the effective times of its two ends,
+ * unknown when either is. So stages are never negative, the known ones never overlap, and
+ * when all four are known they add up to the lead time (docs/METRICS.md).
+ */
+static void change_stages(const PGresult *res, int row, bool details,
+			  struct metrics_change_row *r)
+{
+	int64_t at[METRICS_STAGES + 1] = {r->first_us, 0, 0, 0, r->deployed_us};
+	bool known[METRICS_STAGES + 1] = {true, false, false, false, true};
+	int64_t floor_us = r->first_us; /* the effective time of the latest known end */
+
+	for (int k = 1; k < METRICS_STAGES; k++) {
+		known[k] = details && !PQgetisnull(res, row, 10 + k);
+		at[k] = known[k] ? db_binary_time_us(res, row, 10 + k) : 0;
+	}
+	for (int k = 1; k <= METRICS_STAGES; k++) {
+		int64_t prev = floor_us;
+
+		r->stage_us[k - 1] = METRICS_STAGE_UNKNOWN;
+		if (!details || !known[k])
+			continue;
+		floor_us = at[k] < r->deployed_us ? at[k] : r->deployed_us;
+		floor_us = floor_us > prev ? floor_us : prev;
+		if (known[k - 1])
+			r->stage_us[k - 1] = floor_us - prev;
+	}
+}
+
 enum status metrics_store_changes(struct db_conn *conn, const struct metrics_filter *f,
 				  bool details, metrics_store_change_fn fn, void *arg,
 				  struct err *err)
@@ -205,15 +265,17 @@ enum status metrics_store_changes(struct db_conn *conn, const struct metrics_fil
 		"  WHERE" IN_WINDOW("cd") " AND cd.change_first_at IS NOT NULL"
 		"   AND " IN_ENVS("cd.environment") " AND " IN_SERVICES("cd.service")
 		"  ORDER BY cd.change, cd.first_at, cd.deployment)"
-		" SELECT " CHANGE_DETAILS("w")
+		" SELECT " CHANGE_DETAILS("w") " FROM w" STAGE_JOINS("w")
 		/* the change's earliest filtered row: one probe of (change, first_at) */
-		" FROM w WHERE (SELECT o.first_at FROM change_deployments o WHERE o.change = w.change"
+		" WHERE (SELECT o.first_at FROM change_deployments o WHERE o.change = w.change"
 		"   AND " IN_ENVS("o.environment") " AND " IN_SERVICES("o.service")
 		"  ORDER BY o.first_at LIMIT 1) >= $1::timestamptz" BY_TIME("w");
-	static const char all_details[] = FAST_ALL(CHANGE_DETAILS("p"), BY_TIME("p"));
-	static const char all_figures[] = FAST_ALL(CHANGE_FIGURES("p"), "");
-	static const char services_details[] = FAST_SERVICES(CHANGE_DETAILS("w"), BY_TIME("w"));
-	static const char services_figures[] = FAST_SERVICES(CHANGE_FIGURES("w"), "");
+	static const char all_details[] =
+		FAST_ALL(CHANGE_DETAILS("p"), STAGE_JOINS("p"), BY_TIME("p"));
+	static const char all_figures[] = FAST_ALL(CHANGE_FIGURES("p"), "", "");
+	static const char services_details[] =
+		FAST_SERVICES(CHANGE_DETAILS("w"), STAGE_JOINS("w"), BY_TIME("w"));
+	static const char services_figures[] = FAST_SERVICES(CHANGE_FIGURES("w"), "", "");
 	const char *params[] = {f->from, f->to, f->environments, f->services};
 	bool fast = false;
 	const char *sql = general;
@@ -242,6 +304,7 @@ enum status metrics_store_changes(struct db_conn *conn, const struct metrics_fil
 			.first_us = db_binary_time_us(res, i, 9),
 			.deployed_us = db_binary_time_us(res, i, 10),
 		};
+		change_stages(res, i, details, &r);
 		fn(arg, &r);
 	}
 	PQclear(res);

@@ -53,15 +53,28 @@ enum status metrics_store_deployments(struct db_conn *conn, const struct metrics
 				      bool details, metrics_store_deployment_fn fn, void *arg,
 				      struct err *err);
 
+/* The lead-time breakdown of a change (docs/METRICS.md, "Lead time breakdown"): the stages
+ * between its five ends created, merged, artifact, first deployment and production. */
+enum metrics_stage {
+	METRICS_STAGE_CREATED_TO_MERGED,
+	METRICS_STAGE_MERGED_TO_ARTIFACT,
+	METRICS_STAGE_ARTIFACT_TO_FIRST_DEPLOYMENT,
+	METRICS_STAGE_FIRST_DEPLOYMENT_TO_PRODUCTION,
+	METRICS_STAGES
+};
+#define METRICS_STAGE_UNKNOWN (-1) /* a stage with an unknown end; known stages are >= 0 */
+
 struct metrics_change_row {
 	const char *key, *repository, *id, *deployment, *ev_source, *ev_id, *service,
 		*environment, *rule;
 	int64_t first_us, deployed_us;
+	int64_t stage_us[METRICS_STAGES]; /* microseconds, or METRICS_STAGE_UNKNOWN */
 };
 typedef void (*metrics_store_change_fn)(void *arg, const struct metrics_change_row *r);
 /* Changes whose first production deployment (among the filtered ones) is in the window.
- * With details, in time order with every member set; without (for figures), in no
- * particular order with only first_us and deployed_us set (strings NULL). */
+ * With details, in time order with every member set, stages included; without (for
+ * figures), in no particular order with only first_us and deployed_us set (strings NULL,
+ * stages METRICS_STAGE_UNKNOWN). Both sources (see the .c) give the same stages. */
 enum status metrics_store_changes(struct db_conn *conn, const struct metrics_filter *f,
 				  bool details, metrics_store_change_fn fn, void *arg,
 				  struct err *err);

@@ -2,7 +2,8 @@
  * web/api_lists.c: the drill-down lists behind the DORA figures, as JSON or CSV:
  *   GET /api/v1/deployments  production deployments, why each failed / is rework, the changes
  *                            it shipped and by which rule;
- *   GET /api/v1/changes      changes at their first production deployment, with lead time;
+ *   GET /api/v1/changes      changes at their first production deployment, with lead time
+ *                            and its breakdown into four stages;
  *   GET /api/v1/incidents    incidents, with the deployment each is attributed to and why.
  * Same parameters as /api/v1/dora (api_dora_params.h); the rows are those the figures count.
  * When you add a column: add it to both the JSON and the CSV writer, and docs/API.md.
@@ -160,6 +161,26 @@ static void take_deployment(void *arg, const struct metrics_deployment_row *r)
 
 /* ---- changes ---- */
 
+/* The lead-time breakdown (docs/METRICS.md), in enum metrics_stage order; the CSV columns
+ * are these names prefixed with "stage_". */
+static const char *const stage_names[METRICS_STAGES] = {
+	"created_to_merged_seconds", "merged_to_artifact_seconds",
+	"artifact_to_first_deployment_seconds", "first_deployment_to_production_seconds",
+};
+
+static void stages_json(cJSON *o, const struct metrics_change_row *r)
+{
+	cJSON *stages = cJSON_AddObjectToObject(o, "stages");
+
+	for (int k = 0; k < METRICS_STAGES; k++) {
+		if (r->stage_us[k] == METRICS_STAGE_UNKNOWN)
+			cJSON_AddNullToObject(stages, stage_names[k]);
+		else
+			cJSON_AddNumberToObject(stages, stage_names[k],
+						(double)r->stage_us[k] / 1e6);
+	}
+}
+
 static void take_change(void *arg, const struct metrics_change_row *r)
 {
 	struct list *l = arg;
@@ -177,6 +198,9 @@ static void take_change(void *arg, const struct metrics_change_row *r)
 		csv_text(b, r->ev_source, false);
 		csv_text(b, r->ev_id, false);
 		csv_text(b, r->rule, false);
+		for (int k = 0; k < METRICS_STAGES; k++)
+			csv_number(b, r->stage_us[k] != METRICS_STAGE_UNKNOWN,
+				   (double)r->stage_us[k] / 1e6, false);
 		buf_puts(b, "\r\n");
 		return;
 	}
@@ -186,6 +210,7 @@ static void take_change(void *arg, const struct metrics_change_row *r)
 	time_or_null(o, "first_at", true, r->first_us);
 	time_or_null(o, "deployed_at", true, r->deployed_us);
 	cJSON_AddNumberToObject(o, "lead_time_seconds", lead);
+	stages_json(o, r);
 	ev = cJSON_AddObjectToObject(o, "deployment");
 	cJSON_AddStringToObject(ev, "source", r->ev_source);
 	cJSON_AddStringToObject(ev, "id", r->ev_id);
@@ -243,7 +268,9 @@ static const char *const csv_headers[] = {
 	"at,service,environment,kind,event_source,event_id,artifact,failed,rolled_back_by,"
 	"incidents,restored_at,recovery_seconds,rework,rework_incident,changes\r\n",
 	"repository,id,first_at,deployed_at,lead_time_seconds,service,environment,event_source,"
-	"event_id,rule\r\n",
+	"event_id,rule,stage_created_to_merged_seconds,stage_merged_to_artifact_seconds,"
+	"stage_artifact_to_first_deployment_seconds,stage_first_deployment_to_production_seconds"
+	"\r\n",
 	"id,environment,service,artifact,opened_at,resolved_at,deployment_source,deployment_id,"
 	"deployment_service,rule,description\r\n",
 };

@@ -3,8 +3,9 @@
  * binary and PostgreSQL), checked against figures computed by hand from the definitions in
  * docs/METRICS.md.
  *
- * Data: tests/data/scenarios/checkout.jsonl (day 2026-03-02, environment "prod"), posted
- * twice (the second time all duplicates), plus the events below (day 2026-03-05, environment
+ * Data: tests/data/scenarios/checkout.jsonl (day 2026-03-02, environment "prod") and
+ * tests/data/stages/stages.jsonl (day 2026-04-01: the lead-time breakdown), posted twice (the
+ * second time all duplicates), plus the events below (day 2026-03-05, environment
  * "eu/production": an incident naming neither service nor artifact, never resolved).
  *
  * Hand computation, 2026-03-02, prod (staging is not production):
@@ -23,6 +24,29 @@
  *   deployment of any service -> d-web-1), d-web-2 10:00 (web, while inc-2 is open)
  *   -> 3 deployments, failed 1 (d-web-1, open: never restored), rework 1 (d-web-2),
  *      no changes: lead time null; no recoveries: recovery statistics null.
+ *
+ * Lead time breakdown (docs/METRICS.md): ends created C, merged M, artifact A (the earliest
+ * packaged/signed/published or build finish of an artifact built from the change, else of
+ * the artifact its first deployment deployed), first deployment F (any environment),
+ * production P; each end clamped to [the previous known end, P]; stages C-M, M-A, A-F, F-P.
+ *   101: C 09:00 M 10:00 A 10:10 (build b-1, before packaged 10:11) F 10:25 (staging)
+ *        P 10:40 -> 3600, 600, 900, 900 (= 6000)
+ *   102: commit range, no artifact of its own: A = d-prod-2's artifact ccc3, built 11:05;
+ *        C 09:30 M 10:30 F = P 11:30 -> 3600, 2100, 1500, 0 (= 7200)
+ *   103: C 10:40 M 11:00 A 11:05 (b-2) F = P 11:30 -> 1200, 300, 1500, 0 (= 3000)
+ * tests/data/stages/stages.jsonl, 2026-04-01 (ledger and pay, each its own repository):
+ *   201: C 09:00 M 09:20 A 09:28 (b-201; packaged 09:30) F = P 10:00 -> 1200, 480, 1920, 0
+ *   202: C 10:00 M 10:10 A 10:20 F 10:30 (staging) P 11:00 -> 600, 600, 600, 1800
+ *   203: commit range of d-ledger-3 (merged 11:10, between 202's 10:10 and 204's 11:20):
+ *        A = 204's artifact, built 11:25; C 10:50 F = P 12:00 -> 1200, 900, 2100, 0
+ *   204: C 11:00 M 11:20 A 11:25 F = P 12:00 -> 1200, 300, 2100, 0
+ *   205: never merged (created 13:00, updated 13:10): A 13:20 F = P 14:00
+ *        -> null, null, 2400, 0 (2400 < lead time 3600)
+ *   206: built 14:20 before its merge 14:30: A clamped to M; C 14:00 F 14:40 (staging)
+ *        P 15:00 -> 1800, 0, 600, 1200 (= 3600; A-F is counted from the merge)
+ *   207: packaged 15:50, after P 15:40: A clamped to P; C 15:10 M 15:20 -> 600, 1200, 0, 0
+ *   208: chainId link to d-pay-4, whose artifact nothing else names: A unknown;
+ *        C 16:00 M 16:10 F = P 16:30 -> 600, null, null, 0
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -73,6 +97,7 @@ static void wait_correlated(void)
 static void post_all(enum post_mode mode)
 {
 	post_jsonl(srv.port, mode, "scenarios/checkout.jsonl");
+	post_jsonl(srv.port, mode, "stages/stages.jsonl");
 	for (size_t i = 0; i < sizeof day4_events / sizeof *day4_events; i++) {
 		struct http_response r = {0};
 		if (post_event(srv.port, mode, day4_events[i], &r) != 202)
@@ -335,7 +360,7 @@ static void csv_lists(void **state)
 	assert_non_null(strstr(r.body, "repository,id,first_at,deployed_at,lead_time_seconds"));
 	assert_non_null(strstr(r.body, "github.com/acme/shop,102,2026-03-02T09:30:00.000000Z,"
 				       "2026-03-02T11:30:00.000000Z,7200,shop,prod,/argocd,d-prod-2,"
-				       "commit_range\r\n"));
+				       "commit_range,3600,2100,1500,0\r\n"));
 	http_response_release(&r);
 	assert_int_equal(http_request(srv.port, "GET", "/api/v1/deployments?" DAY1,
 				      "Accept: text/csv\r\n", NULL, 0, &r), 200);
@@ -348,6 +373,118 @@ static void csv_lists(void **state)
 	assert_int_equal(http_request(srv.port, "GET", "/api/v1/incidents?" DAY1 "&format=csv", NULL,
 				      NULL, 0, &r), 200);
 	assert_non_null(strstr(r.body, "checkout <b>errors</b>"));
+	http_response_release(&r);
+}
+
+#define MARCH_2_TO_APRIL_1 "from=2026-03-02T00:00:00Z&to=2026-04-02T00:00:00Z"
+#define APRIL1 "from=2026-04-01T00:00:00Z&to=2026-04-02T00:00:00Z"
+#define UNKNOWN (-1.0)
+
+static const char *const stage_names[] = {
+	"created_to_merged_seconds", "merged_to_artifact_seconds",
+	"artifact_to_first_deployment_seconds", "first_deployment_to_production_seconds",
+};
+
+/* The header's hand computation (UNKNOWN: null). */
+static const struct {
+	const char *id;
+	double lead, stages[4];
+} expected_stages[] = {
+	{"101", 6000, {3600, 600, 900, 900}},
+	{"102", 7200, {3600, 2100, 1500, 0}},
+	{"103", 3000, {1200, 300, 1500, 0}},
+	{"201", 3600, {1200, 480, 1920, 0}},
+	{"202", 3600, {600, 600, 600, 1800}},
+	{"203", 4200, {1200, 900, 2100, 0}},
+	{"204", 3600, {1200, 300, 2100, 0}},
+	{"205", 3600, {UNKNOWN, UNKNOWN, 2400, 0}},
+	{"206", 3600, {1800, 0, 600, 1200}},
+	{"207", 1800, {600, 1200, 0, 0}},
+	{"208", 1800, {600, UNKNOWN, UNKNOWN, 0}},
+};
+
+static const cJSON *change_by_id(const cJSON *list, const char *id)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, list) {
+		if (strcmp(cJSON_GetStringValue(at(c, "id", NULL)), id) == 0)
+			return c;
+	}
+	fail_msg("change %s is not listed", id);
+	return NULL;
+}
+
+static void want_stage(const cJSON *c, size_t k, double want)
+{
+	const cJSON *v = at(c, "stages", stage_names[k]);
+	bool ok = want == UNKNOWN ? cJSON_IsNull(v)
+				  : cJSON_IsNumber(v) && v->valuedouble > want - 1e-6 &&
+					    v->valuedouble < want + 1e-6;
+
+	if (!ok)
+		fail_msg("change %s: stages.%s: expected %g (-1: null), got %s",
+			 cJSON_GetStringValue(at(c, "id", NULL)), stage_names[k], want,
+			 v ? cJSON_PrintUnformatted(v) : "(missing)");
+}
+
+/* The known stages of a row never add up to more than its lead time, and all four to it. */
+static void stages_add_up(const cJSON *c)
+{
+	double sum = 0, lead = at(c, "lead_time_seconds", NULL)->valuedouble;
+	int known = 0;
+
+	for (size_t k = 0; k < 4; k++) {
+		const cJSON *v = at(c, "stages", stage_names[k]);
+		if (cJSON_IsNumber(v)) {
+			assert_true(v->valuedouble >= 0);
+			sum += v->valuedouble;
+			known++;
+		}
+	}
+	if (sum > lead + 1e-6 || (known == 4 && sum < lead - 1e-6))
+		fail_msg("change %s: stages add up to %g, lead time %g",
+			 cJSON_GetStringValue(at(c, "id", NULL)), sum, lead);
+}
+
+static void lead_time_stages(void **state)
+{
+	(void)state;
+	cJSON *r = get_json("/api/v1/changes?" MARCH_2_TO_APRIL_1, 200);
+	const cJSON *list = at(r, "changes", NULL), *c;
+
+	assert_int_equal(cJSON_GetArraySize(list), 11);
+	for (size_t i = 0; i < sizeof expected_stages / sizeof *expected_stages; i++) {
+		c = change_by_id(list, expected_stages[i].id);
+		want_number(c, "lead_time_seconds", NULL, expected_stages[i].lead);
+		for (size_t k = 0; k < 4; k++)
+			want_stage(c, k, expected_stages[i].stages[k]);
+	}
+	cJSON_ArrayForEach(c, list)
+		stages_add_up(c);
+	cJSON_Delete(r);
+}
+
+static void lead_time_stages_csv(void **state)
+{
+	(void)state;
+	static const char *const want[] = {
+		",rule,stage_created_to_merged_seconds,stage_merged_to_artifact_seconds,"
+		"stage_artifact_to_first_deployment_seconds,"
+		"stage_first_deployment_to_production_seconds\r\n",
+		"github.com/acme/pay,206,2026-04-01T14:00:00.000000Z,2026-04-01T15:00:00.000000Z,"
+		"3600,pay,prod,/stages,d-pay-2,artifact,1800,0,600,1200\r\n",
+		",d-pay-1,artifact,,,2400,0\r\n", /* unknown stages are empty cells */
+		",d-pay-4,chain_id,600,,,0\r\n",
+	};
+	struct http_response r = {0};
+
+	assert_int_equal(http_request(srv.port, "GET", "/api/v1/changes?" APRIL1 "&format=csv",
+				      NULL, NULL, 0, &r), 200);
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+		if (!strstr(r.body, want[i]))
+			fail_msg("the CSV lacks %s in:\n%s", want[i], r.body);
+	}
 	http_response_release(&r);
 }
 
@@ -392,7 +529,8 @@ static char *figures_text(const char *path)
  * Without an environment filter the API reads the correlator's precomputed first production
  * deployments (change_production, change_service_production); naming every production
  * environment explicitly takes the general query over change_deployments. Both must give
- * the same answer for every endpoint, window and service filter.
+ * the same answer for every endpoint, window and service filter: for /api/v1/changes, the
+ * same rows with the same lead-time stages.
  */
 static void paths_agree(const char *all_envs)
 {
@@ -400,9 +538,9 @@ static void paths_agree(const char *all_envs)
 						 "/api/v1/changes", "/api/v1/deployments"};
 	static const char *const windows[] = {
 		DAY1, DAY4, "from=2026-03-01T00:00:00Z&to=2026-03-08T00:00:00Z",
-		"from=2026-03-02T10:40:00Z&to=2026-03-02T11:30:00Z"};
+		"from=2026-03-02T10:40:00Z&to=2026-03-02T11:30:00Z", APRIL1};
 	static const char *const services[] = {"", "&service=shop", "&service=shop&service=cart",
-					       "&service=web&service=cart"};
+					       "&service=web&service=cart", "&service=pay"};
 	char fast[512], general[512];
 
 	for (size_t e = 0; e < sizeof endpoints / sizeof *endpoints; e++)
@@ -437,8 +575,13 @@ static void precomputed_and_general_agree(void **state)
 {
 	(void)state;
 	wait_pattern("^(.*[/:])?(prod|production)$");
-	assert_true(testdb_long(db_url, "SELECT count(*) FROM change_production", 0, NULL) == 3);
+	assert_true(testdb_long(db_url, "SELECT count(*) FROM change_production", 0, NULL) == 11);
 	paths_agree("&environment=prod&environment=eu%2Fproduction");
+	/* the comparison covers stages: both paths list them, known ones included */
+	cJSON *r = get_json("/api/v1/changes?" APRIL1 "&environment=prod", 200);
+	const cJSON *c = change_by_id(at(r, "changes", NULL), "202");
+	want_number(c, "stages", "first_deployment_to_production_seconds", 1800);
+	cJSON_Delete(r);
 }
 
 /* Run last: restarts the server with another pattern, then renames an environment. */
@@ -483,6 +626,8 @@ int main(void)
 		cmocka_unit_test(buckets),
 		cmocka_unit_test(drill_down_matches_figures),
 		cmocka_unit_test(csv_lists),
+		cmocka_unit_test(lead_time_stages),
+		cmocka_unit_test(lead_time_stages_csv),
 		cmocka_unit_test(bad_parameters),
 		cmocka_unit_test(precomputed_and_general_agree),
 		cmocka_unit_test(production_pattern_changes),
