@@ -13,6 +13,8 @@ int api_deployments(struct request *req);   /* web/api_lists.c */
 int api_changes(struct request *req);       /* web/api_lists.c */
 int api_incidents(struct request *req);     /* web/api_lists.c */
 int api_trace(struct request *req);         /* web/api_trace.c */
+int api_pipeline_runs(struct request *req); /* web/api_pipelines.c */
+int api_pipeline_run(struct request *req);  /* web/api_pipelines.c */
 int api_metrics(struct request *req);       /* web/api_metrics.c */
 int api_openapi(struct request *req);       /* web/api_openapi.c */
 

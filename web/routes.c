@@ -36,6 +36,8 @@ static const struct route routes[] = {
 	{"GET", "/api/v1/changes", api_changes},
 	{"GET", "/api/v1/incidents", api_incidents},
 	{"GET", "/api/v1/trace", api_trace},
+	{"GET", "/api/v1/pipeline-runs", api_pipeline_runs},
+	{"GET", "/api/v1/pipeline-runs/run", api_pipeline_run},
 	{"GET", "/metrics", api_metrics},
 	{"GET", "/api/v1/openapi.json", api_openapi},
 };

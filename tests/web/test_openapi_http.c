@@ -193,9 +193,9 @@ static void refs_resolve(void **state)
 static void repeatable_parameters_are_arrays(void **state)
 {
 	(void)state;
-	static const char *const names[] = {"service", "environment"};
+	static const char *const names[] = {"service", "environment", "pipeline"};
 
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
 		char ref[64];
 		snprintf(ref, sizeof ref, "#/components/parameters/%s", names[i]);
 		const cJSON *p = resolve(ref);
