@@ -238,6 +238,11 @@ const cdlens = (() => {
     return '/trace?' + u.toString();
   }
 
+  /* A URL from an event, if it is http(s): never a javascript: or data: link. */
+  function safeUrl(u) {
+    return typeof u === 'string' && /^https?:\/\//i.test(u) ? u : null;
+  }
+
   /* What to send to see data on an empty page. */
   function emptyState(what) {
     return el('div', {class: 'empty', 'data-empty': 'true'},
@@ -269,5 +274,5 @@ const cdlens = (() => {
   }
 
   return {params, el, clear, filterQuery, api, duration, percent, number, time, tierBadge,
-          frame, filterForm, problem, live, traceHref, emptyState, chart};
+          frame, filterForm, problem, live, traceHref, safeUrl, emptyState, chart};
 })();

@@ -10,7 +10,7 @@
 
 (() => {
   const {el, clear, filterQuery, api, duration, time, frame, filterForm, live, emptyState, chart,
-         params} = cdlens;
+         params, safeUrl} = cdlens;
 
   frame('Pipeline runs');
   const main = document.getElementById('main');
@@ -18,6 +18,8 @@
   q.delete('service');
   q.delete('environment');
   for (const p of params.getAll('pipeline')) if (p) q.append('pipeline', p);
+  const csvQuery = new URLSearchParams(q);
+  csvQuery.set('limit', '1000'); /* the API's most */
 
   const QUEUED = '#cbd5e1', RUNNING = '#2563eb';
   const outcomeColour = o => ({success: '#059669', failure: '#dc2626', error: '#b91c1c',
@@ -25,11 +27,14 @@
   const outcomeText = r => r.outcome || (r.finished_at ? 'unknown' : 'running');
   const ms = iso => (iso ? Date.parse(iso) : null);
 
-  /* The run to draw: run= and run_source= from the URL when it is listed, else the newest. */
+  /* The run to draw: run= and run_source= from the URL (a trace links a run that way, in any
+   * window), else the newest run listed. */
   function chosen(runs) {
     const id = params.get('run'), source = params.get('run_source');
-    return runs.find(r => r.id === id && (!source || r.source === source)) || runs[0] || null;
+    if (id && source) return {id, source};
+    return runs.find(r => r.id === id) || runs[0] || null;
   }
+  const same = (a, b) => a && b && a.id === b.id && a.source === b.source;
 
   function runHref(r) {
     const u = new URLSearchParams(window.location.search);
@@ -82,7 +87,7 @@
     return el('section', {'aria-labelledby': 'h-gantt'},
       el('h2', {id: 'h-gantt'}, 'Run ', run.id, run.pipeline ? ' of ' + run.pipeline : '', ' · ',
         outcomeText(run), ' · ', duration(run.duration_seconds),
-        run.url ? [' · ', el('a', {href: run.url, rel: 'noopener noreferrer'}, 'open in CI')] : []),
+        safeUrl(run.url) ? [' · ', el('a', {href: safeUrl(run.url), rel: 'noopener noreferrer'}, 'open in CI')] : []),
       el('figure', {class: 'chart'},
         el('figcaption', {}, 'Gantt: grey queued, then running (green success, red failure, blue still running)'),
         box),
@@ -124,13 +129,13 @@
 
   function list(l, current) {
     return el('div', {class: 'table-box'}, el('table', {id: 'runs'},
-      el('caption', {}, l.truncated ? `The newest ${l.runs.length} runs (all of them: CSV link above)`
+      el('caption', {}, l.truncated ? `The newest ${l.runs.length} runs (up to 1000 in the CSV link above)`
                                     : `${l.runs.length} runs, newest first`),
       el('thead', {}, el('tr', {}, ['Started', 'Pipeline', 'Run', 'Outcome', 'Queued', 'Running',
                                     'Duration', 'Tasks'].map(t => el('th', {scope: 'col'}, t)))),
       el('tbody', {}, l.runs.map(r => el('tr', {
           class: /fail|error/.test(r.outcome || '') ? 'failed' : null,
-          'aria-current': r === current ? 'true' : null, dataset: {run: r.id}},
+          'aria-current': same(r, current) ? 'true' : null, dataset: {run: r.id}},
         el('td', {}, time(r.started_at || r.queued_at)), el('th', {scope: 'row'}, r.pipeline || '–'),
         el('td', {}, el('a', {href: runHref(r)}, r.id)), el('td', {}, outcomeText(r)),
         el('td', {}, duration(r.queued_seconds)), el('td', {}, duration(r.running_seconds)),
@@ -155,14 +160,14 @@
     main.append(el('h1', {}, 'Pipeline runs'),
       el('p', {class: 'window'}, 'From ', time(l.window.from), ' to ', time(l.window.to), ' · ',
         `${l.runs.length}${l.truncated ? '+' : ''} runs, ${failed} failed · `,
-        el('a', {href: '/api/v1/pipeline-runs?' + q + '&format=csv'}, 'CSV')));
+        el('a', {href: '/api/v1/pipeline-runs?' + csvQuery + '&format=csv'}, 'CSV')));
+    if (detail) main.append(gantt(detail)); /* a linked run shows even outside the window */
     if (!l.runs.length) {
       main.append(emptyState('No pipeline runs in this window (pipelinerun.queued, .started and ' +
                              '.finished events, and taskrun events naming their pipeline run).'));
       return;
     }
-    main.append(gantt(detail),
-      el('div', {class: 'charts'}, durations(l.runs), summary(l.pipelines)),
+    main.append(el('div', {class: 'charts'}, durations(l.runs), summary(l.pipelines)),
       el('h2', {}, 'Recent runs'), list(l, chosen(l.runs)));
   });
 })();

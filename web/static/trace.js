@@ -58,7 +58,8 @@
         `Pipeline run ${p.name || p.id} · ${p.outcome || 'no outcome yet'}`,
         el('p', {class: 'meta'}, 'queued ', duration(p.queued_seconds), ' · ran ', duration(p.run_seconds),
           ' · ', String(p.task_runs.length), ' task runs ',
-          el('a', {href: '/pipelines?run=' + encodeURIComponent(p.id)}, 'timeline')));
+          el('a', {href: '/pipelines?' + new URLSearchParams({run: p.id,
+            run_source: p.events.length ? p.events[0].source : ''})}, 'timeline')));
     for (const env of t.environments) {
       for (const d of env.deployments) {
         add('deployment', d.key, d.at, `${d.kind} ${d.service} to ${env.name ? env.name + ' (' + env.id + ')' : env.id}`,

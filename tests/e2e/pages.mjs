@@ -1,0 +1,285 @@
+// tests/e2e/pages.mjs: one check of the cdlens dashboard in Debian's headless Chromium.
+//
+//   node pages.mjs --base URL --token TOKEN --out DIR --check NAME
+//                  [--markup-service S --markup-description D]
+//
+// Run by tests/e2e/test_pages.c against a server loaded with tests/data/scenarios/checkout.jsonl
+// (2026-03-02, environment "prod") plus a service and an incident named with HTML markup.
+// Every page visited must load without console errors, uncaught exceptions, failed requests
+// or HTTP errors (a CSP violation is a console error). Figures shown on a page are read from
+// their data-figure/data-value attributes and compared with the JSON API's answer for the
+// same parameters. Screenshots (1280x800 and 390x844) go to DIR. Exit 0: the check passed.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+
+const args = {};
+for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+const base = args.base, out = args.out;
+mkdirSync(out, { recursive: true });
+
+const DAY = 'from=2026-03-02&to=2026-03-02';          // the page's form: whole days, to inclusive
+const API_DAY = 'from=2026-03-02T00:00:00.000Z&to=2026-03-03T00:00:00.000Z';
+const failures = [];
+const fail = msg => { failures.push(msg); console.log('FAIL: ' + msg); };
+const ok = msg => console.log('ok: ' + msg);
+const expect = (cond, msg) => (cond ? ok(msg) : fail(msg));
+const equal = (got, want, msg) => expect(JSON.stringify(got) === JSON.stringify(want),
+  `${msg} (got ${JSON.stringify(got)}, want ${JSON.stringify(want)})`);
+
+async function api(path) {
+  const r = await fetch(base + path);
+  if (!r.ok) throw new Error(`GET ${path}: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-sync',
+         '--disable-background-networking', '--disable-component-update', '--disable-dev-shm-usage'],
+});
+
+// A page that records every console error, exception, failed request and HTTP error.
+async function open(path, viewport) {
+  const page = await browser.newPage({ viewport: viewport || { width: 1280, height: 800 } });
+  page.problems = [];
+  page.on('console', m => { if (m.type() === 'error' || m.type() === 'warning') page.problems.push(`console.${m.type()}: ${m.text()}`); });
+  page.on('pageerror', e => page.problems.push('exception: ' + e.message));
+  page.on('requestfailed', r => page.problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('response', r => { if (r.status() >= 400) page.problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  await page.goto(base + path, { waitUntil: 'networkidle' });
+  await page.waitForFunction(() => document.querySelector('main')?.getAttribute('aria-busy') !== 'true');
+  return page;
+}
+
+function clean(page, what) {
+  equal(page.problems, [], `${what}: no console errors, exceptions or failed requests`);
+}
+
+async function shoot(page, name) {
+  await page.screenshot({ path: `${out}/${name}-1280x800.png`, fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(200); // charts resize
+  await page.screenshot({ path: `${out}/${name}-390x844.png`, fullPage: true });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow <= 1, `${name}: no horizontal scrolling of the page at phone width (overflow ${overflow}px)`);
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+// {figure key: value} of the page, and the same keys from an API object.
+const shown = page => page.$$eval('[data-figure]', els => Object.fromEntries(
+  els.map(e => [e.dataset.figure, e.dataset.value === '' ? null : Number(e.dataset.value)])));
+const fromApi = (obj, keys) => Object.fromEntries(keys.map(k => [k, k.split('.').reduce((o, p) => o[p], obj)]));
+
+const checks = {
+  async overview() {
+    const page = await open(`/?${DAY}&refresh=0`);
+    const d = await api(`/api/v1/dora?${API_DAY}`);
+    const figures = await shown(page);
+    expect(Object.keys(figures).length >= 12, `overview shows ${Object.keys(figures).length} figures`);
+    equal(figures, fromApi(d, Object.keys(figures)), 'overview figures equal GET /api/v1/dora');
+    const tiers = await page.$$eval('.card .tier', els => els.map(e => e.dataset.tier || null));
+    equal(tiers, [d.deployment_frequency.tier, d.lead_time.tier, d.change_failure_rate.tier, d.recovery_time.tier],
+      'tiers equal the API\'s');
+    const s = await api(`/api/v1/dora/services?${API_DAY}`);
+    const ranked = await page.$$eval('#ranking tbody tr', trs => trs.map(t => t.dataset.service).sort());
+    equal(ranked, s.services.map(x => x.service).sort(), 'ranking lists the API\'s services');
+    expect(await page.locator('canvas').count() === 4, 'four trend charts');
+    clean(page, 'overview');
+    await shoot(page, 'overview');
+  },
+
+  async filters() {
+    const page = await open(`/?${DAY}&refresh=0`);
+    const before = await shown(page);
+    await page.selectOption('#f-service', ['cart']);
+    await Promise.all([page.waitForURL(/service=cart/), page.click('form.filters button[type=submit]')]);
+    await page.waitForSelector('[data-figure]');
+    const url = new URL(page.url());
+    equal(url.searchParams.getAll('service'), ['cart'], 'the filter is kept in the URL');
+    const after = await shown(page);
+    const d = await api(`/api/v1/dora?${API_DAY}&service=cart`);
+    equal(after, fromApi(d, Object.keys(after)), 'filtered figures equal GET /api/v1/dora?service=cart');
+    expect(after['deployment_frequency.deployments'] !== before['deployment_frequency.deployments'],
+      `the filter changed the figures (${before['deployment_frequency.deployments']} -> ${after['deployment_frequency.deployments']} deployments)`);
+    const env = await open(`/?${DAY}&environment=prod&refresh=0`);
+    const de = await api(`/api/v1/dora?${API_DAY}&environment=prod`);
+    const fe = await shown(env);
+    equal(fe, fromApi(de, Object.keys(fe)), 'environment filter: figures equal the API\'s');
+    clean(page, 'filtered overview');
+    clean(env, 'overview by environment');
+  },
+
+  async keyboard() {
+    const page = await open(`/?${DAY}&refresh=0`);
+    // Tab from the top reaches the navigation, every filter control and Apply, in order
+    const reached = [];
+    for (let i = 0; i < 25; i++) {
+      await page.keyboard.press('Tab');
+      reached.push(await page.evaluate(() => document.activeElement.id || document.activeElement.textContent.trim()));
+    }
+    for (const id of ['f-days', 'f-from', 'f-to', 'f-service', 'f-environment', 'Apply'])
+      expect(reached.includes(id), `Tab reaches ${id}`);
+    // a ranking column sorts from the keyboard
+    const header = page.locator('#ranking thead th').nth(2);
+    await header.locator('button').focus();
+    await page.keyboard.press('Enter');
+    equal(await page.locator('#ranking thead th').nth(2).getAttribute('aria-sort'), 'descending',
+      'Enter on a column header sorts by it');
+    clean(page, 'keyboard');
+  },
+
+  async 'lead-time'() {
+    const page = await open(`/lead-time?${DAY}&refresh=0`);
+    const d = await api(`/api/v1/dora?${API_DAY}`);
+    const figures = await shown(page);
+    equal(figures, fromApi(d, ['lead_time.changes', 'lead_time.median_seconds', 'lead_time.p90_seconds']),
+      'lead time figures equal GET /api/v1/dora');
+    const c = await api(`/api/v1/changes?${API_DAY}`);
+    const median = v => { v = v.filter(x => x !== null && x !== undefined).sort((a, b) => a - b);
+      if (!v.length) return null; const r = 0.5 * (v.length - 1), lo = Math.floor(r);
+      return lo + 1 >= v.length ? v[lo] : v[lo] + (r - lo) * (v[lo + 1] - v[lo]); };
+    const stages = await page.$$eval('#stages tbody tr', trs => Object.fromEntries(
+      trs.map(t => [t.dataset.stage, t.dataset.median === '' ? null : Number(t.dataset.median)])));
+    const want = Object.fromEntries(Object.keys(stages).map(k => [k, median(c.changes.map(x => x.stages?.[k + '_seconds']))]));
+    equal(stages, want, 'stage medians equal those of GET /api/v1/changes\' rows');
+    expect(Object.values(stages).some(v => v !== null), 'at least one stage is known');
+    const counts = (await page.$eval('figure[data-counts]', f => f.dataset.counts)).split(',').map(Number);
+    equal(counts.reduce((a, b) => a + b, 0), c.changes.length, 'the histogram counts every change');
+    equal(await page.locator('#changes tbody tr').count(), Math.min(c.changes.length, 50), 'slowest changes listed');
+    clean(page, 'lead time');
+    await shoot(page, 'lead-time');
+  },
+
+  async deployments() {
+    const page = await open(`/deployments?${DAY}&refresh=0`);
+    const d = await api(`/api/v1/deployments?${API_DAY}`);
+    equal(await page.locator('#deployments tbody tr').count(), d.deployments.length,
+      'one row per deployment of GET /api/v1/deployments');
+    equal(await page.locator('#deployments tbody tr.failed').count(), d.deployments.filter(x => x.failed).length,
+      'failed deployments marked');
+    // select the first deployment on the timeline: its trace opens
+    const first = d.deployments.find(x => x.kind !== 'rolledback');
+    const pos = await page.evaluate(() => {
+      const chart = Chart.getChart('c-timeline');
+      const p = chart.getDatasetMeta(0).data[0];
+      const r = chart.canvas.getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    });
+    await Promise.all([page.waitForURL(/\/trace\?/), page.mouse.click(pos.x, pos.y)]);
+    const u = new URL(page.url());
+    equal([u.searchParams.get('deployment'), u.searchParams.get('source')], [first.event.id, first.event.source],
+      'selecting a timeline point opens that deployment\'s trace');
+    await page.waitForSelector('#steps');
+    clean(page, 'deployments and the trace it opened');
+    const again = await open(`/deployments?${DAY}&refresh=0&failed=1`);
+    equal(await again.locator('#deployments tbody tr').count(), d.deployments.filter(x => x.failed).length,
+      'failed=1 lists the failed deployments only');
+    await shoot(again, 'deployments');
+    clean(again, 'deployments (failed only)');
+  },
+
+  async pipelines() {
+    const page = await open(`/pipelines?${DAY}&refresh=0`);
+    const runs = await api(`/api/v1/pipeline-runs?${API_DAY}`);
+    equal(await page.locator('#runs tbody tr').count(), runs.runs.length, 'one row per pipeline run of the API');
+    expect(runs.runs.length > 0, 'the scenario has pipeline runs');
+    // the newest run's Gantt chart: one bar per task run plus the run itself
+    const run = runs.runs[0];
+    await page.waitForFunction(() => window.Chart && Chart.getChart('c-gantt'));
+    const bars = await page.evaluate(() => Chart.getChart('c-gantt').data.labels.length);
+    const detail = await api(`/api/v1/pipeline-runs/run?id=${encodeURIComponent(run.id)}&source=${encodeURIComponent(run.source)}`);
+    equal(bars, detail.task_runs.length + 1, 'Gantt: the run and each of its task runs');
+    equal(await page.locator('#pipelines tbody tr').count(), runs.pipelines.length, 'one summary row per pipeline');
+    clean(page, 'pipelines');
+    await shoot(page, 'pipelines');
+
+    // a trace's "timeline" link opens that run, whatever the page's window
+    const trace = await open('/trace?change=101&repository=github.com/acme/shop&refresh=0');
+    const t = await api('/api/v1/trace?change=101&repository=github.com/acme/shop');
+    expect(t.pipeline_runs.length > 0, 'change 101 has a pipeline run in its trace');
+    await Promise.all([trace.waitForNavigation(), trace.getByRole('link', { name: 'timeline' }).first().click()]);
+    await trace.waitForFunction(() => window.Chart && Chart.getChart('c-gantt'));
+    expect((await trace.locator('#h-gantt').textContent()).includes(t.pipeline_runs[0].id),
+      `the linked run ${t.pipeline_runs[0].id} is drawn`);
+    expect(new URL(trace.url()).searchParams.get('run_source') !== null, 'the link names the run and its source');
+    clean(trace, 'pipelines from a trace');
+  },
+
+  async trace() {
+    const q = 'change=103&repository=github.com/acme/shop';
+    const page = await open(`/trace?${q}&refresh=0`);
+    const t = await api(`/api/v1/trace?${q}`);
+    const steps = await page.$$eval('#steps li.step', lis => lis.map(l => `${l.dataset.kind} ${l.dataset.key}`));
+    const want = [
+      ...t.changes.map(c => `change ${c.key}`), ...t.builds.map(b => `build ${b.id}`),
+      ...t.artifacts.map(a => `artifact ${a.purl}`), ...t.pipeline_runs.map(p => `pipeline_run ${p.id}`),
+      ...t.environments.flatMap(e => e.deployments.flatMap(d => [`deployment ${d.key}`,
+        ...d.incidents.map(i => `incident ${i.id}`), ...(d.rolled_back_by ? [`rollback ${d.rolled_back_by.id}`] : [])])),
+    ];
+    for (const w of want) expect(steps.includes(w), `trace shows ${w}`);
+    equal(['change', 'build', 'artifact', 'deployment', 'incident', 'rollback'].every(k => steps.some(s => s.startsWith(k + ' '))),
+      true, 'the chain of change 103 is complete: change, build, artifact, deployment, incident, rollback');
+    const times = await page.$$eval('#steps li.step time', ts => ts.map(t => t.textContent));
+    equal(times, times.slice().sort(), 'steps in time order');
+    expect(await page.locator('#steps li.gap').count() >= steps.length - 1, 'the time between steps is shown');
+    clean(page, 'trace');
+    await shoot(page, 'trace');
+  },
+
+  async markup() {
+    const service = args['markup-service'], description = args['markup-description'];
+    for (const path of [`/?${DAY}&refresh=0`, `/deployments?${DAY}&refresh=0`,
+                        `/trace?deployment=x-1&source=/e2e&refresh=0`]) {
+      const page = await open(path);
+      const text = await page.evaluate(() => document.body.innerText);
+      expect(text.includes(service), `${path}: the service name is shown as text`);
+      if (path.startsWith('/trace')) expect(text.includes(description.replace(/&amp;/g, '&')), `${path}: the incident description is shown as text`);
+      equal(await page.evaluate(() => window.__xss), undefined, `${path}: no injected script ran`);
+      equal(await page.locator('main img, main script, main b').count(), 0, `${path}: no element made from event text`);
+      clean(page, path);
+      if (path.startsWith('/trace')) await shoot(page, 'markup-trace');
+    }
+  },
+
+  async empty() {
+    for (const path of ['/?from=2020-01-01&to=2020-01-31&refresh=0', '/lead-time?from=2020-01-01&to=2020-01-31&refresh=0',
+                        '/deployments?from=2020-01-01&to=2020-01-31&refresh=0', '/pipelines?from=2020-01-01&to=2020-01-31&refresh=0']) {
+      const page = await open(path);
+      expect(await page.locator('[data-empty]').count() === 1, `${path}: says what to send to see data`);
+      expect((await page.locator('[data-empty]').innerText()).includes('/api/v1/events'), `${path}: names the ingest endpoint`);
+      clean(page, path);
+    }
+    const page = await open('/?from=2020-01-01&to=2020-01-31&refresh=0');
+    await shoot(page, 'empty');
+  },
+
+  async live() {
+    const page = await open(`/?${DAY}&refresh=1`);
+    await page.evaluate(() => { window.__notReloaded = true; });
+    const before = (await shown(page))['deployment_frequency.deployments'];
+    const event = {
+      context: { specversion: '0.4.1', id: 'live-1', source: '/e2e', type: 'dev.cdevents.service.deployed.0.2.0',
+                 timestamp: '2026-03-02T13:00:00Z' },
+      subject: { id: 'live-service', source: '/e2e', content: { environment: { id: 'prod' }, artifactId: 'pkg:npm/live@1.0.0' } },
+    };
+    const r = await fetch(base + '/api/v1/events', { method: 'POST', body: JSON.stringify(event),
+      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + args.token } });
+    equal(r.status, 202, 'a new deployment event is accepted');
+    await page.waitForFunction(n => Number(document.querySelector('[data-figure="deployment_frequency.deployments"]')?.dataset.value) === n + 1,
+      before, { timeout: 20000 }).then(() => ok('the page shows the new deployment without a reload'),
+      () => fail('the page did not update within 20 s'));
+    equal(await page.evaluate(() => window.__notReloaded), true, 'the page was not reloaded');
+    clean(page, 'live overview');
+  },
+};
+
+try {
+  if (!checks[args.check]) throw new Error('unknown check ' + args.check);
+  await checks[args.check]();
+} catch (e) {
+  fail(`${args.check}: ${e.stack || e}`);
+} finally {
+  await browser.close();
+}
+console.log(failures.length ? `pages.mjs ${args.check}: ${failures.length} failed` : `pages.mjs ${args.check}: passed`);
+process.exit(failures.length ? 1 : 0);

@@ -1,0 +1,113 @@
+/*
+ * tests/e2e/test_pages.c: the dashboard in a real browser (Debian's headless Chromium driven by
+ * playwright-core) against the real server and PostgreSQL.
+ *
+ * Setup: a fresh database, the real binary, tests/data/scenarios/checkout.jsonl (changes,
+ * builds, artifacts, deployments, an incident, a pipeline run with task runs) plus the events
+ * below (a service and an incident whose names are HTML markup, in environment "prod"),
+ * correlated. Each cmocka test runs one check of
+ * tests/e2e/pages.mjs (node) and requires it to exit 0; pages.mjs says what it compares.
+ * Every page must load without console errors, failed requests or CSP violations.
+ * Screenshots: CDLENS_E2E_OUT (the build folder's e2e-screenshots/).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "support/server.h"
+#include "support/testdb.h"
+#include "web/ingest_helpers.h"
+
+static struct test_server srv;
+static char *db_url;
+
+#define EVENT(id, type, ts, subject, content)                                                \
+	"{\"context\":{\"specversion\":\"0.4.1\",\"id\":\"" id "\",\"source\":\"/e2e\","          \
+	"\"type\":\"dev.cdevents." type "\",\"timestamp\":\"2026-03-02T" ts "Z\"},"               \
+	"\"subject\":{\"id\":\"" subject "\",\"source\":\"/e2e\",\"content\":" content "}}"
+
+/* Markup in a service name and an incident description: the pages must show it as text. */
+#define MARKUP_SERVICE "<img src=x onerror=window.__xss=1>"
+#define MARKUP_DESCRIPTION "<script>window.__xss=2</script> & <b>bold</b>"
+
+static const char *const extra_events[] = {
+	EVENT("x-1", "service.deployed.0.2.0", "12:30:00", MARKUP_SERVICE,
+	      "{\"environment\":{\"id\":\"prod\"},\"artifactId\":\"pkg:npm/x@1.0.0\"}"),
+	EVENT("x-inc", "incident.detected.0.2.0", "12:40:00", "inc-x",
+	      "{\"description\":\"" MARKUP_DESCRIPTION "\",\"environment\":{\"id\":\"prod\"},"
+	      "\"service\":{\"id\":\"" MARKUP_SERVICE "\"}}"),
+};
+
+static int setup(void **state)
+{
+	(void)state;
+	if (access("/usr/bin/chromium", X_OK) != 0)
+		fail_msg("/usr/bin/chromium is missing: scripts/deps.sh --test installs Debian's chromium");
+	if (system("bash " CDLENS_SOURCE_DIR "/tests/support/npm_ci.sh " CDLENS_E2E_DIR
+		   " playwright-core") != 0)
+		fail_msg("playwright-core could not be installed (tests/support/npm_ci.sh)");
+	db_url = testdb_create("e2e");
+	test_server_start(&srv, db_url, NULL);
+	post_jsonl(srv.port, MODE_BARE, "scenarios/checkout.jsonl");
+	for (size_t i = 0; i < sizeof extra_events / sizeof *extra_events; i++) {
+		struct http_response r = {0};
+		if (post_event(srv.port, MODE_BARE, extra_events[i], &r) != 202)
+			fail_msg("event %zu refused: %s", i, r.body);
+		http_response_release(&r);
+	}
+	test_server_wait_correlated(&srv, 120);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	assert_int_equal(test_server_stop(&srv), 0);
+	free(db_url);
+	return 0;
+}
+
+/* node pages.mjs --check NAME against this server; the test fails unless it exits 0. */
+static void check(const char *name)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof cmd,
+		 "node %s/pages.mjs --base http://127.0.0.1:%d --token test-secret-1 --out %s"
+		 " --check %s --markup-service '%s' --markup-description '%s'",
+		 CDLENS_E2E_DIR, srv.port, CDLENS_E2E_OUT, name, MARKUP_SERVICE,
+		 MARKUP_DESCRIPTION);
+	int rc = system(cmd);
+	if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc) != 0)
+		fail_msg("pages.mjs --check %s failed (exit %d); its output is above", name,
+			 rc == -1 || !WIFEXITED(rc) ? -1 : WEXITSTATUS(rc));
+}
+
+static void overview(void **state) { (void)state; check("overview"); }
+static void filters(void **state) { (void)state; check("filters"); }
+static void keyboard(void **state) { (void)state; check("keyboard"); }
+static void lead_time(void **state) { (void)state; check("lead-time"); }
+static void deployments(void **state) { (void)state; check("deployments"); }
+static void pipelines(void **state) { (void)state; check("pipelines"); }
+static void trace(void **state) { (void)state; check("trace"); }
+static void markup(void **state) { (void)state; check("markup"); }
+static void empty(void **state) { (void)state; check("empty"); }
+static void live(void **state) { (void)state; check("live"); } /* posts events: last */
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(overview),    cmocka_unit_test(filters),
+		cmocka_unit_test(keyboard),    cmocka_unit_test(lead_time),
+		cmocka_unit_test(deployments), cmocka_unit_test(pipelines),
+		cmocka_unit_test(trace),       cmocka_unit_test(markup),
+		cmocka_unit_test(empty),       cmocka_unit_test(live),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
