@@ -189,6 +189,17 @@ const checks = {
     const bars = await page.evaluate(() => Chart.getChart('c-gantt').data.labels.length);
     const detail = await api(`/api/v1/pipeline-runs/run?id=${encodeURIComponent(run.id)}&source=${encodeURIComponent(run.source)}`);
     equal(bars, detail.task_runs.length + 1, 'Gantt: the run and each of its task runs');
+    // the bars are drawn where the times are: the axis spans the run, each bar is visible
+    const g = await page.evaluate(() => {
+      const c = Chart.getChart('c-gantt');
+      return {min: c.scales.x.min, max: c.scales.x.max,
+              widths: c.getDatasetMeta(1).data.map(b => Math.abs(b.x - b.base))};
+    });
+    const first = Date.parse(detail.run.queued_at || detail.run.started_at);
+    const last = Date.parse(detail.run.finished_at);
+    expect(g.min <= first && g.min > first - 3600e3 && g.max >= last && g.max < last + 3600e3,
+      `Gantt axis spans the run (${new Date(g.min).toISOString()} – ${new Date(g.max).toISOString()})`);
+    expect(g.widths.every(w => w > 5), `every running bar is visible (widths ${g.widths.map(Math.round)})`);
     equal(await page.locator('#pipelines tbody tr').count(), runs.pipelines.length, 'one summary row per pipeline');
     clean(page, 'pipelines');
     await shoot(page, 'pipelines');

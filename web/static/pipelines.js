@@ -54,6 +54,8 @@
                     ...tasks.map(() => null)];
     const rows = [run, ...tasks];
     const running = rows.map(x => (x.started_at ? [ms(x.started_at), end(x)] : null));
+    const spans = queued.concat(running).filter(Boolean).flat();
+    const pad = spans.length ? Math.max((Math.max(...spans) - Math.min(...spans)) * 0.02, 1000) : 0;
     const canvas = el('canvas', {id: 'c-gantt', role: 'img',
       'aria-label': 'Gantt chart of the pipeline run and its task runs; the table below lists the same times'});
     requestAnimationFrame(() => chart(canvas, {type: 'bar', data: {labels, datasets: [
@@ -63,8 +65,12 @@
     ]}, options: {
       indexAxis: 'y',
       scales: {
-        x: {type: 'linear', ticks: {callback: v => new Date(v).toISOString().slice(11, 19),
-                                    maxRotation: 0, autoSkipPadding: 16}},
+        /* bars float from start to end: the axis spans the run, not from 1970 */
+        x: {type: 'linear', beginAtZero: false,
+            min: spans.length ? Math.min(...spans) - pad : undefined,
+            max: spans.length ? Math.max(...spans) + pad : undefined,
+            ticks: {callback: v => new Date(v).toISOString().slice(11, 19),
+                    maxRotation: 0, autoSkipPadding: 16}},
       },
       plugins: {tooltip: {callbacks: {label: c => {
         const x = rows[c.dataIndex], v = c.raw;
@@ -130,7 +136,7 @@
   function list(l, current) {
     return el('div', {class: 'table-box'}, el('table', {id: 'runs'},
       el('caption', {}, l.truncated ? `The newest ${l.runs.length} runs (up to 1000 in the CSV link above)`
-                                    : `${l.runs.length} runs, newest first`),
+                                    : `${l.runs.length} run${l.runs.length === 1 ? '' : 's'}, newest first`),
       el('thead', {}, el('tr', {}, ['Started', 'Pipeline', 'Run', 'Outcome', 'Queued', 'Running',
                                     'Duration', 'Tasks'].map(t => el('th', {scope: 'col'}, t)))),
       el('tbody', {}, l.runs.map(r => el('tr', {
@@ -159,7 +165,7 @@
     const failed = l.runs.filter(r => /fail|error/.test(r.outcome || '')).length;
     main.append(el('h1', {}, 'Pipeline runs'),
       el('p', {class: 'window'}, 'From ', time(l.window.from), ' to ', time(l.window.to), ' · ',
-        `${l.runs.length}${l.truncated ? '+' : ''} runs, ${failed} failed · `,
+        `${l.runs.length}${l.truncated ? '+' : ''} run${l.runs.length === 1 ? '' : 's'}, ${failed} failed · `,
         el('a', {href: '/api/v1/pipeline-runs?' + csvQuery + '&format=csv'}, 'CSV')));
     if (detail) main.append(gantt(detail)); /* a linked run shows even outside the window */
     if (!l.runs.length) {
