@@ -75,17 +75,18 @@
       box('c-recovery', 'Recovery time, median (hours)'));
     requestAnimationFrame(() => {
       const hours = x => x === null ? null : x / 3600;
+      const fromZero = () => ({scales: {y: {beginAtZero: true}}}); /* durations and rates are never negative */
       chart(grid.querySelector('#c-deployments'), {type: 'bar', data: {labels, datasets: [
         {label: 'deployments', data: d.buckets.map(b => b.deployments), backgroundColor: '#3b82f6'},
         {label: 'failed', data: d.buckets.map(b => b.failed), backgroundColor: '#ef4444'}]}});
       chart(grid.querySelector('#c-lead'), {type: 'line', data: {labels, datasets: [
         {label: 'median', data: d.buckets.map(b => hours(b.lead_time_median_seconds)), borderColor: '#3b82f6', spanGaps: true},
-        {label: 'p90', data: d.buckets.map(b => hours(b.lead_time_p90_seconds)), borderColor: '#a855f7', spanGaps: true}]}});
+        {label: 'p90', data: d.buckets.map(b => hours(b.lead_time_p90_seconds)), borderColor: '#a855f7', spanGaps: true}]}, options: fromZero()});
       chart(grid.querySelector('#c-cfr'), {type: 'line', data: {labels, datasets: [
         {label: 'change failure rate', data: d.buckets.map(b => b.change_failure_rate === null ? null : 100 * b.change_failure_rate), borderColor: '#ef4444', spanGaps: true},
-        {label: 'rework rate', data: d.buckets.map(b => b.rework_rate === null ? null : 100 * b.rework_rate), borderColor: '#f59e0b', spanGaps: true}]}});
+        {label: 'rework rate', data: d.buckets.map(b => b.rework_rate === null ? null : 100 * b.rework_rate), borderColor: '#f59e0b', spanGaps: true}]}, options: fromZero()});
       chart(grid.querySelector('#c-recovery'), {type: 'line', data: {labels, datasets: [
-        {label: 'recovery median', data: d.buckets.map(b => hours(b.recovery_median_seconds)), borderColor: '#10b981', spanGaps: true}]}});
+        {label: 'recovery median', data: d.buckets.map(b => hours(b.recovery_median_seconds)), borderColor: '#10b981', spanGaps: true}]}, options: fromZero()});
     });
     return grid;
   }
@@ -142,7 +143,7 @@
     }
     main.append(el('h1', {}, 'Delivery performance'),
       el('p', {class: 'window'}, 'From ', el('time', {}, cdlens.time(d.window.from)), ' to ',
-        el('time', {}, cdlens.time(d.window.to)), ' (', String(d.window.days), ' days) · ',
+        el('time', {}, cdlens.time(d.window.to)), ' (', String(d.window.days), d.window.days === 1 ? ' day) · ' : ' days) · ',
         d.filters.services ? 'services: ' + d.filters.services.join(', ') : 'all services',
         ' · environments: ', (d.filters.environments || []).join(', ') || 'none', ' · tiers: DORA ',
         el('abbr', {title: d.report.source}, String(d.report.year))));
