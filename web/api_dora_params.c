@@ -29,7 +29,8 @@ static bool allowed_name(const char *name, const char *const *allowed)
 static enum status check_names(const struct query *q, const char *const *allowed,
 			       struct err *err)
 {
-	static const char *const repeatable[] = {"service", "environment", NULL};
+	/* the lists' filters; each is refused as unknown where it is not allowed */
+	static const char *const repeatable[] = {"service", "environment", "pipeline", NULL};
 	char quoted[QUERY_QUOTE_MAX];
 
 	for (size_t i = 0; i < q->n; i++) {
@@ -107,7 +108,7 @@ static enum status parse_options(struct request *req, struct dora_params *p)
 	return ST_OK;
 }
 
-static void json_array_of(const struct query *q, const char *name, struct buf *out)
+void dora_params_json_array(const struct query *q, const char *name, struct buf *out)
 {
 	bool first = true;
 
@@ -130,7 +131,7 @@ enum status dora_params_parse(struct request *req, const char *const *allowed,
 	    check_names(&p->q, allowed, &req->err) != ST_OK ||
 	    parse_window(&p->q, p, &req->err) != ST_OK || parse_options(req, p) != ST_OK)
 		return ST_INVALID;
-	json_array_of(&p->q, "service", &p->services);
+	dora_params_json_array(&p->q, "service", &p->services);
 	p->filter = (struct metrics_filter){p->from, p->to, "[]",
 					    p->services.len ? buf_cstr(&p->services) : NULL, NULL};
 	return ST_OK;

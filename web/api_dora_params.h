@@ -35,7 +35,7 @@ struct dora_params {
 
 /*
  * Parse req->query into *p: `allowed` (NULL-terminated) are the accepted names; any other is
- * a 400. from/to default to the DORA_DEFAULT_DAYS days before now; the window must be
+ * a 400; only service, environment and pipeline may repeat. from/to default to the DORA_DEFAULT_DAYS days before now; the window must be
  * positive and at most DORA_MAX_DAYS days. bucket defaults to day (up to 62 days), week (up
  * to 1 year) or month. Errors: ST_INVALID naming the parameter, in req->err.
  */
@@ -50,6 +50,8 @@ void dora_params_describe(const struct dora_params *p, const struct dora_tiers *
 			  struct cJSON *root);
 void dora_params_release(struct dora_params *p);
 int dora_params_cmp_str(const void *a, const void *b); /* qsort of const char * */
+/* Append the values of parameter `name` to `out` as a JSON array; nothing when there are none. */
+void dora_params_json_array(const struct query *q, const char *name, struct buf *out);
 
 /* Reply with the /api/v1/dora/services list as CSV. */
 int reply_services_csv(struct request *req, const struct cJSON *list);

@@ -6,9 +6,8 @@
  *                                  task runs.
  *
  * Parameters go through the DORA endpoints' parser (api_dora_params.h), so the window
- * defaults and the 400 problems are those of the other lists. That parser lets only service
- * and environment repeat, so the repeatable `pipeline` is taken out of the query string
- * before it runs (split_pipelines) and the rest is handed to it re-encoded.
+ * defaults, the repeatable filters (`pipeline` here) and the 400 problems are those of the
+ * other lists.
  * Rows are written from column tables (member, kind), one table per row type serving both
  * the JSON and the CSV writer, so the two always agree with each other and with the header.
  * When you add a column: sql/pipeline_store.{h,c}, the table here, docs/API.md and
@@ -147,46 +146,6 @@ static void take_summary(void *arg, const struct pipeline_store_summary *s)
 			     row_json(summary_columns, NCOLUMNS(summary_columns), s));
 }
 
-/* `s` percent-encoded as a query-string name or value: every byte but A-Z a-z 0-9 - . _ ~. */
-static void put_encoded(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    strchr("-._~", c))
-			buf_putc(b, (char)c);
-		else
-			buf_printf(b, "%%%02X", c);
-	}
-}
-
-/*
- * Split the parsed query: the `pipeline` values into `names` (a JSON array, or empty when
- * none), the other parameters re-encoded into `rest`, for dora_params_parse(), which would
- * refuse a repeated `pipeline`. Errors: ST_INVALID (an empty pipeline).
- */
-static enum status split_pipelines(const struct query *q, struct buf *names, struct buf *rest,
-				   struct err *err)
-{
-	for (size_t i = 0; i < q->n; i++) {
-		const struct query_param *p = &q->params[i];
-		if (strcmp(p->name, "pipeline") != 0) {
-			buf_puts(rest, rest->len ? "&" : "");
-			put_encoded(rest, p->name);
-			buf_putc(rest, '=');
-			put_encoded(rest, p->value);
-		} else if (!p->value[0]) {
-			return err_set(err, ST_INVALID, "parameter \"pipeline\" is empty");
-		} else {
-			buf_putc(names, names->len ? ',' : '[');
-			buf_json_cstr(names, p->value);
-		}
-	}
-	if (names->len)
-		buf_putc(names, ']');
-	return ST_OK;
-}
-
 static enum status parse_limit(const struct query *q, int *limit, struct err *err)
 {
 	const char *v = query_get(q, "limit");
@@ -205,26 +164,15 @@ static enum status parse_limit(const struct query *q, int *limit, struct err *er
 static enum status list_params(struct request *req, struct dora_params *p, struct buf *names,
 			       struct pipeline_store_filter *f)
 {
-	static const char *const allowed[] = {"from", "to", "format", "limit", NULL};
-	const char *given = req->query;
-	struct query q = {0};
-	struct buf rest = BUF_INIT(0);
-	enum status st = query_parse(given, &q, &req->err);
+	static const char *const allowed[] = {"from", "to", "format", "limit", "pipeline", NULL};
+	enum status st = dora_params_parse(req, allowed, p);
 
 	if (st == ST_OK)
-		st = split_pipelines(&q, names, &rest, &req->err);
-	if (st == ST_OK) {
-		req->query = buf_cstr(&rest); /* only for this call */
-		st = dora_params_parse(req, allowed, p);
-		req->query = given;
-	}
-	if (st == ST_OK)
 		st = parse_limit(&p->q, &f->limit, &req->err);
+	dora_params_json_array(&p->q, "pipeline", names);
 	f->from = p->from;
 	f->to = p->to;
 	f->pipelines = names->len ? buf_cstr(names) : NULL;
-	query_release(&q);
-	buf_release(&rest);
 	return st;
 }
 
