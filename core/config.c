@@ -1,6 +1,11 @@
 /*
  * core/config.c: THE option table and its loader.
  *
+ * Secrets: token values (--ingest-tokens, --read-tokens) never appear in a problem message,
+ * and neither does the value of an unknown option (a mistyped --ingest-token=NAME:SECRET)
+ * nor the argument that follows one (--ingest-token NAME:SECRET): start-up errors end up in
+ * logs that more people read than should know the secrets.
+ *
  * When you add an option: add a field to struct config, one row to `fields` below, and a
  * line in README.md's configuration table. Nothing else reads the environment.
  */
@@ -9,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -37,6 +43,13 @@ static const struct config_field fields[] = {
 	 "comma-separated NAME:SECRET bearer tokens for POST /api/v1/events"},
 	{"insecure-no-auth", "CDLENS_INSECURE_NO_AUTH", CFG_BOOL, F(insecure_no_auth), "false", 0,
 	 0, "accept events without a token when no tokens are configured (local trials only)"},
+	{"read-tokens", "CDLENS_READ_TOKENS", CFG_STR, F(read_tokens), "", 0, 0,
+	 "comma-separated NAME:SECRET tokens that reading (API, /metrics, pages) requires; "
+	 "empty: reads are open"},
+	{"tls-cert", "CDLENS_TLS_CERT", CFG_STR, F(tls_cert), "", 0, 0,
+	 "PEM certificate (and chain) file: serve HTTPS, TLS 1.2 or later, instead of HTTP"},
+	{"tls-key", "CDLENS_TLS_KEY", CFG_STR, F(tls_key), "", 0, 0,
+	 "PEM private key file of --tls-cert (empty: the key is in the --tls-cert file)"},
 	{"max-body", "CDLENS_MAX_BODY", CFG_INT, F(max_body), "1048576", 1024, 1L << 30,
 	 "largest request body accepted, in bytes (larger: 413)"},
 	{"max-batch", "CDLENS_MAX_BATCH", CFG_INT, F(max_batch), "1000", 1, 100000,
@@ -118,6 +131,39 @@ static void set_field(struct config *cfg, const struct config_field *f, const ch
 	}
 }
 
+/* A known flag the unknown `name` was probably meant to be (same letters in another case,
+ * or one is a prefix of the other), or NULL. */
+static const char *flag_like(const char *name, size_t len)
+{
+	for (size_t i = 0; len >= 3 && i < NFIELDS; i++) {
+		size_t flen = strlen(fields[i].flag);
+		if (!strncasecmp(fields[i].flag, name, len < flen ? len : flen))
+			return fields[i].flag;
+	}
+	return NULL;
+}
+
+/*
+ * An unknown option: named without its value (--x=VALUE), and the next argument is taken as
+ * its value when it is not an option itself (--x VALUE), so that neither is shown: a mistyped
+ * --ingest-token=NAME:SECRET must not print the secret. Returns the arguments consumed.
+ */
+static int unknown_option(const char *arg, size_t nlen, const char *next, struct buf *problems)
+{
+	char name[128];
+	const char *like = flag_like(arg + 2, nlen);
+	bool valued = arg[2 + nlen] == '=' || (next && strncmp(next, "--", 2) != 0);
+
+	snprintf(name, sizeof name, "%.*s", (int)(nlen + 2 < 120 ? nlen + 2 : 120), arg);
+	char hint[128] = "";
+	if (like)
+		snprintf(hint, sizeof hint, " (did you mean --%s?)", like);
+	if (valued)
+		strcat(hint, " (its value is not shown)");
+	problem(problems, "unknown option \"%s\"%s", name, hint);
+	return 1 + (arg[2 + nlen] != '=' && valued);
+}
+
 /* Apply argv[first..argc): --name=value, --name value, or --name for booleans. */
 static void apply_flags(struct config *cfg, int argc, char **argv, int first,
 			struct buf *problems)
@@ -132,7 +178,8 @@ static void apply_flags(struct config *cfg, int argc, char **argv, int first,
 		size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
 		const struct config_field *f = field_by_flag(name, nlen);
 		if (!f) {
-			problem(problems, "unknown option \"%s\"%s", arg, "");
+			const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+			i += unknown_option(arg, nlen, next, problems) - 1;
 			continue;
 		}
 		if (eq)
@@ -156,26 +203,71 @@ static bool token_name_ok(const char *s, size_t n)
 	return true;
 }
 
-/* Split "name:secret,name2:secret2" into cfg->tokens. */
-static void parse_tokens(struct config *cfg, struct buf *problems)
+/* Split "name:secret,name2:secret2" (the value of --`flag`) into out[*n]. Problems name the
+ * option, never an entry: an entry may be a secret. */
+static void parse_tokens(const char *value, const char *flag, struct config_token *out,
+			 size_t *n, struct buf *problems)
 {
-	const char *p = cfg->ingest_tokens;
+	const char *p = value;
 
 	while (p && *p) {
 		const char *comma = strchr(p, ',');
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
 		const char *colon = memchr(p, ':', len);
 		if (!colon || !token_name_ok(p, (size_t)(colon - p)) || len - (size_t)(colon - p) < 9)
-			problem(problems, "--ingest-tokens: each entry must be NAME:SECRET with a "
-				"name of [A-Za-z0-9_.-] and a secret of at least 8 characters%s%s", "", "");
-		else if (cfg->ntokens == CONFIG_MAX_TOKENS)
-			problem(problems, "--ingest-tokens: more than 64 tokens%s%s", "", "");
+			problem(problems, "--%s: each entry must be NAME:SECRET with a name of "
+				"[A-Za-z0-9_.-] and a secret of at least 8 characters%s", flag, "");
+		else if (*n == CONFIG_MAX_TOKENS)
+			problem(problems, "--%s: more than 64 tokens%s", flag, "");
 		else {
-			struct config_token *t = &cfg->tokens[cfg->ntokens++];
+			struct config_token *t = &out[(*n)++];
 			t->name = xstrndup(p, (size_t)(colon - p));
 			t->secret = xstrndup(colon + 1, len - (size_t)(colon - p) - 1);
 		}
 		p = comma ? comma + 1 : NULL;
+	}
+}
+
+/* A secret must name one token and grant one kind of access: the same secret twice (in one
+ * list, or as an ingest and a read token) is a problem, reported by the tokens' names. */
+static void check_unique_secrets(const struct config *cfg, struct buf *problems)
+{
+	const struct config_token *all[2 * CONFIG_MAX_TOKENS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->ntokens; i++)
+		all[n++] = &cfg->tokens[i];
+	for (size_t i = 0; i < cfg->nreaders; i++)
+		all[n++] = &cfg->readers[i];
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (!strcmp(all[i]->secret, all[j]->secret)) {
+				char names[160];
+				snprintf(names, sizeof names, "\"%s\" and \"%s\"", all[i]->name,
+					 all[j]->name);
+				problem(problems, "tokens %s have the same secret%s", names,
+					" (a secret must belong to one token only)");
+			}
+}
+
+/* --listen entries that end in "s" are HTTPS ports (civetweb syntax): they need a
+ * certificate; --tls-key alone means nothing. */
+static void check_tls(const struct config *cfg, struct buf *problems)
+{
+	bool tls = cfg->tls_cert && *cfg->tls_cert;
+
+	if (!tls && cfg->tls_key && *cfg->tls_key)
+		problem(problems, "--tls-key needs --tls-cert%s%s", "", "");
+	for (const char *p = cfg->listen; !tls && p && *p;) {
+		size_t len = strcspn(p, ",");
+		if (len && p[len - 1] == 's') {
+			char entry[128];
+			snprintf(entry, sizeof entry, "%.*s", (int)(len < 120 ? len : 120), p);
+			problem(problems, "--listen: \"%s\" is an HTTPS port and needs "
+				"--tls-cert%s", entry, "");
+			break;
+		}
+		p += len + (p[len] == ',');
 	}
 }
 
@@ -191,6 +283,8 @@ static void check_combinations(struct config *cfg, unsigned flags, struct buf *p
 		problem(problems, "no ingest tokens configured%s%s",
 			": set CDLENS_INGEST_TOKENS=NAME:SECRET, or --insecure-no-auth for a local trial",
 			"");
+	check_unique_secrets(cfg, problems);
+	check_tls(cfg, problems);
 }
 
 enum status config_load(struct config *cfg, int argc, char **argv, int first, unsigned flags,
@@ -207,7 +301,8 @@ enum status config_load(struct config *cfg, int argc, char **argv, int first, un
 			set_field(cfg, &fields[i], env, &problems);
 	}
 	apply_flags(cfg, argc, argv, first, &problems);
-	parse_tokens(cfg, &problems);
+	parse_tokens(cfg->ingest_tokens, "ingest-tokens", cfg->tokens, &cfg->ntokens, &problems);
+	parse_tokens(cfg->read_tokens, "read-tokens", cfg->readers, &cfg->nreaders, &problems);
 	check_combinations(cfg, flags, &problems);
 	if (!problems.len && !problems.overflow) {
 		buf_release(&problems);
@@ -230,6 +325,10 @@ void config_release(struct config *cfg)
 		free(cfg->tokens[i].name);
 		free(cfg->tokens[i].secret);
 	}
+	for (size_t i = 0; i < cfg->nreaders; i++) {
+		free(cfg->readers[i].name);
+		free(cfg->readers[i].secret);
+	}
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -242,4 +341,31 @@ void config_usage(FILE *out)
 			fprintf(out, " [default: %s]", f->def);
 		fputc('\n', out);
 	}
+}
+
+/* Whether secret[0..len) differs from `secret`: 0 or 1, in time that depends on `len` and
+ * strlen(secret) only (every byte is looked at; volatile keeps the compiler from stopping
+ * at the first difference). */
+static unsigned secret_differs(const char *given, size_t len, const char *secret)
+{
+	size_t slen = strlen(secret), k = 0;
+	volatile unsigned char diff = len != slen;
+
+	for (size_t i = 0; i < len && slen; i++) {
+		diff |= (unsigned char)given[i] ^ (unsigned char)secret[k];
+		k = k + 1 == slen ? 0 : k + 1; /* wraps on the secret's length, not its bytes */
+	}
+	return diff != 0;
+}
+
+const struct config_token *config_token_match(const struct config_token *tokens, size_t n,
+					      const char *secret, size_t len)
+{
+	size_t found = n; /* none */
+
+	for (size_t i = 0; i < n; i++) {
+		size_t hit = 1u ^ secret_differs(secret, len, tokens[i].secret);
+		found ^= (found ^ i) & (0 - hit); /* found = hit ? i : found, without a branch */
+	}
+	return found < n ? &tokens[found] : NULL;
 }

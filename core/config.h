@@ -15,7 +15,7 @@
 
 #define CONFIG_MAX_TOKENS 64
 
-/* One named ingest token ("producer name" : secret). */
+/* One named token ("producer name" or reader name : secret). */
 struct config_token {
 	char *name;
 	char *secret;
@@ -26,6 +26,9 @@ struct config {
 	char *listen;
 	char *ingest_tokens;  /* raw "name:secret,..." as given */
 	bool insecure_no_auth;
+	char *read_tokens;    /* raw "name:secret,..."; "" leaves reads open */
+	char *tls_cert;       /* PEM certificate (chain) file; "" serves plain HTTP */
+	char *tls_key;        /* PEM private key file; "": the key is in tls_cert */
 	long max_body;        /* bytes */
 	long max_batch;       /* events per batch request */
 	long http_threads;
@@ -39,8 +42,10 @@ struct config {
 	long retry_after_s;
 	char *log_level;
 	/* derived by config_load() */
-	struct config_token tokens[CONFIG_MAX_TOKENS];
+	struct config_token tokens[CONFIG_MAX_TOKENS];  /* ingest */
 	size_t ntokens;
+	struct config_token readers[CONFIG_MAX_TOKENS]; /* read access (API, pages) */
+	size_t nreaders;
 };
 
 enum config_flags {
@@ -59,5 +64,15 @@ enum status config_load(struct config *cfg, int argc, char **argv, int first, un
 void config_release(struct config *cfg);
 /* Print the option table (flag, variable, default, description) for --help. */
 void config_usage(FILE *out);
+
+/*
+ * The token among tokens[0..n) whose secret is secret[0..len), or NULL.
+ * Every secret is compared over all `len` bytes without an early exit, and the match is
+ * selected without a branch, so the time taken depends only on `len` and the configuration:
+ * not on which token matches, nor on where a wrong secret differs.
+ * Threads: pure; safe from any thread.
+ */
+const struct config_token *config_token_match(const struct config_token *tokens, size_t n,
+					      const char *secret, size_t len);
 
 #endif

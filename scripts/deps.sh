@@ -4,12 +4,15 @@
 # Usage: scripts/deps.sh [--test]   (--test adds what only the test suite needs)
 set -euo pipefail
 
-# libjs-chart.js: Chart.js, embedded into the binary by the build for the dashboards
-pkgs=(build-essential cmake pkg-config libpq-dev libcjson-dev libcivetweb-dev postgresql
-      postgresql-contrib libjs-chart.js curl ca-certificates)
+# libjs-chart.js: Chart.js, embedded into the binary by the build for the dashboards;
+# libssl-dev: OpenSSL, for HTTPS (--tls-cert: web/tls.c)
+pkgs=(build-essential cmake pkg-config libpq-dev libcjson-dev libcivetweb-dev libssl-dev
+      postgresql postgresql-contrib libjs-chart.js curl ca-certificates)
 if [ "${1:-}" = "--test" ]; then
   # chromium: the dashboard pages are tested in a real browser (driven by playwright-core)
   pkgs+=(libcmocka-dev util-linux chromium)
+  # openssl: the command-line tool, which makes the certificates of the HTTPS test
+  pkgs+=(openssl)
   # node and npm (for the CloudEvents JS SDK test): Debian's packages unless the machine
   # already has them from elsewhere (the two conflict)
   command -v node >/dev/null || pkgs+=(nodejs)

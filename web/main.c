@@ -32,6 +32,7 @@
 #include "sql/migrate.h"
 #include "web/app.h"
 #include "web/server.h"
+#include "web/tls.h"
 
 __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
 {
@@ -194,6 +195,45 @@ static int cmd_demo(int argc, char **argv)
 	return 0;
 }
 
+static bool tls(const struct config *cfg)
+{
+	return cfg->tls_cert[0] != '\0';
+}
+
+/* Whether every --listen address is a loopback one (nobody else can connect). */
+static bool loopback_only(const char *listen)
+{
+	for (const char *p = listen; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+		if (strncmp(p, "127.", 4) != 0 && strncmp(p, "localhost:", 10) != 0 &&
+		    strncmp(p, "[::1]:", 6) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Who can do what, at start. Open ingest is said loudly: at warn level whatever
+ * --log-level is, framed, so it stands out in a terminal and in a journal.
+ */
+static void log_access(const struct config *cfg)
+{
+	static const char frame[] = "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!";
+
+	if (cfg->ntokens == 0) {
+		log_write(LOG_WARN, "%s", frame);
+		log_write(LOG_WARN, "INSECURE: --insecure-no-auth is set and no ingest tokens are "
+			  "configured: ANYONE who can reach %s can write events, which feed the "
+			  "DORA figures. For local trials only: set CDLENS_INGEST_TOKENS.",
+			  cfg->listen);
+		log_write(LOG_WARN, "%s", frame);
+	}
+	log_info("access ingest_tokens=%zu read=%s tls=%s", cfg->ntokens,
+		 cfg->nreaders ? "token" : "open", tls(cfg) ? "on" : "off");
+	if ((cfg->ntokens || cfg->nreaders) && !tls(cfg) && !loopback_only(cfg->listen))
+		log_warn("tokens travel in clear text over plain HTTP on %s: set --tls-cert and "
+			 "--tls-key, or serve through a TLS proxy", cfg->listen);
+}
+
 static void wait_for_signal(const sigset_t *set)
 {
 	int sig = 0;
@@ -215,9 +255,9 @@ static int cmd_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread inherits the mask */
 	signal(SIGPIPE, SIG_IGN);
 	load_config(&cfg, argc, argv, CONFIG_NEED_INGEST_AUTH);
-	if (cfg.ntokens == 0)
-		log_warn("INSECURE: --insecure-no-auth is set and no ingest tokens are configured: "
-			 "ANYONE who can reach %s can write events", cfg.listen);
+	if (tls(&cfg) && tls_check(cfg.tls_cert, cfg.tls_key, &err) != ST_OK)
+		die("%s", err.msg); /* before anything starts (server_start() checks again) */
+	log_access(&cfg);
 	struct production *prod = production_or_die(&cfg);
 	struct dora_tiers *tiers = tiers_parse(tiers_builtin, &err);
 	if (!tiers)
@@ -236,7 +276,8 @@ static int cmd_serve(int argc, char **argv)
 	struct server *srv = server_start(&app, &err);
 	if (!srv)
 		die("%s", err.msg);
-	log_info("cdlens %s listening on http://%s", CDLENS_VERSION, cfg.listen);
+	log_info("cdlens %s listening on %s://%s", CDLENS_VERSION, tls(&cfg) ? "https" : "http",
+		 cfg.listen);
 	wait_for_signal(&set);
 	server_stop(srv);
 	committer_free(app.committer);

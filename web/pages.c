@@ -5,10 +5,12 @@
  * they read the same JSON API as scripts do, so there is no page-only endpoint and no number
  * computed twice. Every page is the one shell web/static/page.html with its own script put
  * in for {{script}}; page paths (/, /lead-time, /deployments, /pipelines, /trace) serve that,
- * and /static/NAME serves an asset (HTML only through its page path). Every reply carries the security headers below:
+ * and /static/NAME serves an asset (HTML only through its page path). Every reply carries
  * a Content-Security-Policy that allows scripts, styles and requests from this origin only
- * (no inline script anywhere), no framing, no referrer (and, from reply_with_headers, no
- * MIME sniffing).
+ * (no inline script anywhere) and, from reply_with_headers(), no framing, no referrer and
+ * no MIME sniffing. With --read-tokens, pages and assets need a read token like the API
+ * (web/routes.c); browsers send it as HTTP Basic credentials, so the pages' scripts never
+ * handle it.
  * Assets are revalidated by ETag (a hash of the embedded bytes): a new binary is never
  * served stale from a browser's cache.
  */
@@ -21,12 +23,12 @@
 #include "web/request.h"
 #include "web/static_assets.h"
 
+/* Replaces the API's CSP (which allows nothing); no framing, no referrer and nosniff come
+ * from reply_with_headers() as for every reply. */
 #define SECURITY_HEADERS                                                                    \
 	"Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self';" \
 	" img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self';"   \
-	" frame-ancestors 'none'\r\n"                                                         \
-	"X-Frame-Options: DENY\r\n"                                                          \
-	"Referrer-Policy: no-referrer\r\n"
+	" frame-ancestors 'none'\r\n"
 
 #define STATIC_PREFIX "/static/"
 

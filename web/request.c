@@ -1,7 +1,10 @@
 /*
  * web/request.c: replies and request helpers over civetweb.
  * Why our own reply functions: every response must carry the same headers (content type,
- * no-store caching for API data, request id) and errors must share one problem+json shape.
+ * no-store caching for API data, request id, security headers) and errors must share one
+ * problem+json shape.
+ * Authentication is here too, so ingest (web/api_events.c) and read access (web/routes.c)
+ * check tokens the same way.
  */
 #include "web/request.h"
 
@@ -14,8 +17,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/base64.h"
 #include "core/config.h"
 #include "web/app.h"
+
+/* A JSON or CSV answer opened in a browser may load, run and frame nothing. */
+#define API_CSP "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
 
 int status_http(enum status st)
 {
@@ -73,8 +80,10 @@ int reply_with_headers(struct request *req, int status, const char *content_type
 	char date[32];
 	bool head = strcasecmp(req->method, "HEAD") == 0;
 
-	/* API answers are never cached; a caller may say otherwise (the dashboard's assets) */
+	/* API answers are never cached, and allow nothing to a browser that opens one (no
+	 * script, no style, no framing); a caller may say otherwise (the dashboard's pages) */
 	bool own_cache = extra_headers && strstr(extra_headers, "Cache-Control:");
+	bool own_csp = extra_headers && strstr(extra_headers, "Content-Security-Policy:");
 
 	http_date(date);
 	req->status = status;
@@ -83,13 +92,16 @@ int reply_with_headers(struct request *req, int status, const char *content_type
 		   "Date: %s\r\n"
 		   "Content-Type: %s\r\n"
 		   "Content-Length: %zu\r\n"
-		   "%s"
+		   "%s%s"
 		   "X-Content-Type-Options: nosniff\r\n"
+		   "X-Frame-Options: DENY\r\n"
+		   "Referrer-Policy: no-referrer\r\n"
 		   "X-Request-Id: %s\r\n"
 		   "%s\r\n",
 		   status, reason(status), date, content_type, len,
-		   own_cache ? "" : "Cache-Control: no-store\r\n", req->id,
-		   extra_headers ? extra_headers : "");
+		   own_cache ? "" : "Cache-Control: no-store\r\n",
+		   own_csp ? "" : API_CSP,
+		   req->id, extra_headers ? extra_headers : "");
 	if (!head)
 		buf_append(&out, body, len);
 	mg_write(req->conn, out.data, out.len);
@@ -140,8 +152,7 @@ int reply_problem(struct request *req, const struct err *err, int index)
 {
 	int status = status_http(err->status);
 	struct buf b = BUF_INIT(0);
-	char extra[128] = "";
-
+	char extra[192] = "";
 
 	buf_printf(&b, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":",
 		   reason(status), status);
@@ -161,6 +172,9 @@ int reply_problem(struct request *req, const struct err *err, int index)
 	buf_printf(&b, ",\"request_id\":\"%s\"}", req->id);
 	if (status == 503)
 		snprintf(extra, sizeof extra, "Retry-After: %ld\r\n", req->app->cfg->retry_after_s);
+	else if (status == 401 && req->access == REQUEST_READ) /* Basic: browsers ask for it */
+		snprintf(extra, sizeof extra, "WWW-Authenticate: Bearer realm=\"cdlens read\"\r\n"
+			 "WWW-Authenticate: Basic realm=\"cdlens read\", charset=\"UTF-8\"\r\n");
 	else if (status == 401)
 		snprintf(extra, sizeof extra, "WWW-Authenticate: Bearer realm=\"cdlens\"\r\n");
 	else if (status == 413)
@@ -168,6 +182,62 @@ int reply_problem(struct request *req, const struct err *err, int index)
 	reply_with_headers(req, status, "application/problem+json", extra, buf_cstr(&b), b.len);
 	buf_release(&b);
 	return status;
+}
+
+/* The secret in an Authorization header: "Bearer SECRET", or when `basic` is allowed,
+ * "Basic base64(USER:SECRET)" decoded into *scratch. NULL when absent or malformed. */
+static const char *presented_secret(const char *auth, bool basic, struct buf *scratch,
+				    size_t *len)
+{
+	if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
+		*len = strlen(auth + 7);
+		return auth + 7;
+	}
+	if (!auth || !basic || strncasecmp(auth, "Basic ", 6) != 0 ||
+	    !base64_decode(auth + 6, strlen(auth + 6), scratch) || scratch->overflow ||
+	    !scratch->len)
+		return NULL;
+	const char *colon = memchr(scratch->data, ':', scratch->len);
+	if (!colon)
+		return NULL;
+	*len = scratch->len - (size_t)(colon + 1 - scratch->data);
+	return colon + 1;
+}
+
+bool request_authenticate(struct request *req, enum request_access access, const char **name)
+{
+	const struct config *cfg = req->app->cfg;
+	bool read = access == REQUEST_READ;
+	const struct config_token *tokens = read ? cfg->readers : cfg->tokens;
+	size_t n = read ? cfg->nreaders : cfg->ntokens, len = 0;
+	struct buf scratch = BUF_INIT(4096);
+
+	req->access = access;
+	*name = NULL;
+	if (n == 0)
+		return true; /* open: --insecure-no-auth, or no --read-tokens */
+	const char *secret = presented_secret(request_header(req, "Authorization"), read,
+					      &scratch, &len);
+	const struct config_token *t = secret ? config_token_match(tokens, n, secret, len) : NULL;
+	buf_release(&scratch);
+	if (t) {
+		*name = t->name;
+		return true;
+	}
+	if (secret)
+		err_set(&req->err, ST_UNAUTHORIZED, "invalid %s token", read ? "read" : "bearer");
+	else if (read)
+		err_set(&req->err, ST_UNAUTHORIZED, "missing read token");
+	else
+		err_set(&req->err, ST_UNAUTHORIZED, "missing bearer token");
+	if (!secret && read)
+		err_detail(&req->err, "Send \"Authorization: Bearer <token>\" with a token from "
+				      "CDLENS_READ_TOKENS (a browser asks for it: any user name, the "
+				      "token as password).");
+	else if (!secret)
+		err_detail(&req->err, "Send the header \"Authorization: Bearer <token>\" with a "
+				      "token from CDLENS_INGEST_TOKENS.");
+	return false;
 }
 
 const char *request_header(const struct request *req, const char *name)

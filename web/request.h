@@ -4,9 +4,12 @@
  * One HTTP request and the replies to it (practice 12): the dispatcher in routes.c creates
  * a struct request, passes it to the route's handler, and releases it; handlers never free
  * request memory themselves. Every reply goes through reply_json() / reply_problem(), which
- * map enum status to HTTP in ONE place (status_http).
+ * map enum status to HTTP in ONE place (status_http). Every reply carries the same security
+ * headers: nosniff, no framing, no referrer, and a Content-Security-Policy that allows
+ * nothing unless the caller passes its own (the dashboard's pages).
  * Threads: a request belongs to the civetweb worker thread serving it.
  */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/buf.h"
@@ -15,6 +18,10 @@
 struct mg_connection;
 struct app;
 struct cJSON;
+
+/* What a request needs a token for: each kind has its own tokens, and one never grants
+ * the other (--ingest-tokens, --read-tokens). */
+enum request_access { REQUEST_INGEST = 0, REQUEST_READ };
 
 struct request {
 	struct mg_connection *conn;
@@ -25,6 +32,7 @@ struct request {
 	struct err err;
 	int64_t start_us;
 	int status;              /* the status sent, for the access log and metrics */
+	enum request_access access; /* set by request_authenticate(); decides a 401's challenge */
 };
 
 /* HTTP status for a failure kind. */
@@ -45,6 +53,16 @@ int reply_with_headers(struct request *req, int status, const char *content_type
  * WWW-Authenticate on 401. Returns the HTTP status.
  */
 int reply_problem(struct request *req, const struct err *err, int index);
+/*
+ * Whether the request may have `access`: true when no tokens of that kind are configured
+ * (open; *name = NULL) or when it presents one of their secrets (*name = the token's name,
+ * owned by the config). Ingest takes "Authorization: Bearer SECRET"; read access also takes
+ * "Basic base64(USER:SECRET)" (USER is ignored), which browsers send for their pages.
+ * Secrets are compared with config_token_match() (constant time).
+ * Errors: false with req->err = ST_UNAUTHORIZED ("missing ..." or "invalid ..."); the 401
+ * that reply_problem() then sends challenges for the same kind of access.
+ */
+bool request_authenticate(struct request *req, enum request_access access, const char **name);
 /* Value of a request header (case-insensitive), or NULL. */
 const char *request_header(const struct request *req, const char *name);
 /* Read the whole body into req->body, at most `max` bytes.

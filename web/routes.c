@@ -5,6 +5,7 @@
  * this table is in the OpenAPI document, reading the rows from this file: keep one
  * {"METHOD", "/path", handler} per line).
  * Every request is counted in app->http (web/http_stats.h) by the row it matched.
+ * Access: each row says who may call it (enum route_access); a new read endpoint is ROUTE_READ.
  */
 #include "web/routes.h"
 
@@ -20,26 +21,32 @@
 #include "web/http_stats.h"
 #include "web/request.h"
 
+/* Who may call a route: ingest checks its token itself (before reading the body), probes
+ * are open, everything else (and every page and asset) needs a read token when
+ * --read-tokens is set (request_authenticate()). */
+enum route_access { ROUTE_INGEST, ROUTE_OPEN, ROUTE_READ };
+
 struct route {
 	const char *method, *path;
 	int (*handler)(struct request *req);
+	enum route_access access;
 };
 
 static const struct route routes[] = {
-	{"POST", "/api/v1/events", api_events_post},
-	{"POST", "/", api_events_post}, /* Knative-style sinks post to the root */
-	{"GET", "/healthz", api_healthz},
-	{"GET", "/readyz", api_readyz},
-	{"GET", "/api/v1/dora", api_dora},
-	{"GET", "/api/v1/dora/services", api_dora_services},
-	{"GET", "/api/v1/deployments", api_deployments},
-	{"GET", "/api/v1/changes", api_changes},
-	{"GET", "/api/v1/incidents", api_incidents},
-	{"GET", "/api/v1/trace", api_trace},
-	{"GET", "/api/v1/pipeline-runs", api_pipeline_runs},
-	{"GET", "/api/v1/pipeline-runs/run", api_pipeline_run},
-	{"GET", "/metrics", api_metrics},
-	{"GET", "/api/v1/openapi.json", api_openapi},
+	{"POST", "/api/v1/events", api_events_post, ROUTE_INGEST},
+	{"POST", "/", api_events_post, ROUTE_INGEST}, /* Knative-style sinks post to the root */
+	{"GET", "/healthz", api_healthz, ROUTE_OPEN},
+	{"GET", "/readyz", api_readyz, ROUTE_OPEN},
+	{"GET", "/api/v1/dora", api_dora, ROUTE_READ},
+	{"GET", "/api/v1/dora/services", api_dora_services, ROUTE_READ},
+	{"GET", "/api/v1/deployments", api_deployments, ROUTE_READ},
+	{"GET", "/api/v1/changes", api_changes, ROUTE_READ},
+	{"GET", "/api/v1/incidents", api_incidents, ROUTE_READ},
+	{"GET", "/api/v1/trace", api_trace, ROUTE_READ},
+	{"GET", "/api/v1/pipeline-runs", api_pipeline_runs, ROUTE_READ},
+	{"GET", "/api/v1/pipeline-runs/run", api_pipeline_run, ROUTE_READ},
+	{"GET", "/metrics", api_metrics, ROUTE_READ},
+	{"GET", "/api/v1/openapi.json", api_openapi, ROUTE_READ},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])
@@ -88,6 +95,16 @@ static int not_allowed(struct request *req, const char *allow)
 	return reply_with_headers(req, 405, "application/problem+json", extra, body, strlen(body));
 }
 
+/* Call `handler` when the request may read (always, with no --read-tokens), else 401. */
+static int serve_read(struct request *req, int (*handler)(struct request *req))
+{
+	const char *reader;
+
+	if (!request_authenticate(req, REQUEST_READ, &reader))
+		return reply_problem(req, &req->err, -1);
+	return handler(req);
+}
+
 /* Serve the request; *slot: the route it matched (for a 405, the first with its path),
  * else HTTP_STATS_OTHER. */
 static int route(struct request *req, size_t *slot)
@@ -102,6 +119,8 @@ static int route(struct request *req, size_t *slot)
 			*slot = i;
 		if (method_matches(routes[i].method, req->method)) {
 			*slot = i;
+			if (routes[i].access == ROUTE_READ)
+				return serve_read(req, routes[i].handler);
 			return routes[i].handler(req);
 		}
 		if (strlen(allow) + strlen(routes[i].method) + 3 < sizeof allow)
@@ -112,7 +131,7 @@ static int route(struct request *req, size_t *slot)
 	if (pages_has(req->path)) {
 		if (method_matches("GET", req->method)) {
 			*slot = HTTP_STATS_OTHER;
-			return pages_serve(req);
+			return serve_read(req, pages_serve);
 		}
 		snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%sGET, HEAD",
 			 allow[0] ? ", " : "");

@@ -2,7 +2,8 @@
 #define WEB_SERVER_H
 /*
  * The HTTP server: civetweb started with options from the config, one dispatcher for all
- * paths. server_stop() stops accepting, lets in-flight handlers finish, and returns.
+ * paths, over HTTPS when --tls-cert is set. server_stop() stops accepting, lets in-flight
+ * handlers finish, and returns.
  * Threads: call start/stop from main only.
  */
 #include "core/err.h"
@@ -10,7 +11,8 @@
 struct app;
 struct server;
 
-/* Errors: ST_INVALID (bad listen address or option: err->msg says which), ST_INTERNAL. */
+/* Errors: ST_INVALID (bad listen address or option, or a bad --tls-cert / --tls-key:
+ * err->msg says which), ST_UNSUPPORTED (TLS asked for, but civetweb cannot serve it). */
 struct server *server_start(struct app *app, struct err *err);
 void server_stop(struct server *srv);  /* NULL: no-op */
 

@@ -237,10 +237,23 @@ static const struct bad_case bad_values[] = {
     {"CDLENS_LOG_LEVEL", "", NULL,
      "--log-level: unknown level \"\" (expected error, warn, info or debug)"},
     {NULL, NULL, "--nope", "unknown option \"--nope\""},
-    {NULL, NULL, "--nope=1", "unknown option \"--nope=1\""},
+    /* the value of an unknown option is not shown: it may be a mistyped token's secret */
+    {NULL, NULL, "--nope=1", "unknown option \"--nope\" (its value is not shown)"},
     {NULL, NULL, "--", "unknown option \"--\""},
-    {NULL, NULL, "--LISTEN=x", "unknown option \"--LISTEN=x\""},
-    {NULL, NULL, "--list=x", "unknown option \"--list=x\""},
+    {NULL, NULL, "--LISTEN=x",
+     "unknown option \"--LISTEN\" (did you mean --listen?) (its value is not shown)"},
+    {NULL, NULL, "--list=x",
+     "unknown option \"--list\" (did you mean --listen?) (its value is not shown)"},
+    {NULL, NULL, "--ingest-token=ci:secret-1234",
+     "unknown option \"--ingest-token\" (did you mean --ingest-tokens?) (its value is not "
+     "shown)"},
+    {NULL, NULL, "--read-tokens=r:1234567", "--read-tokens: each entry must be NAME:SECRET "
+     "with a name of [A-Za-z0-9_.-] and a secret of at least 8 characters"},
+    {NULL, NULL, "--tls-key=k.pem", "--tls-key needs --tls-cert"},
+    {NULL, NULL, "--listen=127.0.0.1:8443s",
+     "--listen: \"127.0.0.1:8443s\" is an HTTPS port and needs --tls-cert"},
+    {NULL, NULL, "--read-tokens=a:secret-12,b:secret-12",
+     "tokens \"a\" and \"b\" have the same secret (a secret must belong to one token only)"},
     {NULL, NULL, "-l", "unexpected argument \"-l\""},
     {NULL, NULL, "serve", "unexpected argument \"serve\""},
     {NULL, NULL, "--listen", "option \"--listen\" needs a value"},
@@ -559,6 +572,82 @@ static void token_errors_hide_secrets(void **state)
 	config_release(&cfg);
 }
 
+/* An unknown option's value given as the next argument is taken with it, unshown; an
+ * option after it is still read. */
+static void unknown_option_hides_next_argument(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct err err;
+
+	assert_int_equal(load(&cfg, 0, &err,
+			      ARGS("--database-url=" DB, "--ingest-token", "ci:secret-1234",
+				   "--db-pool=9")),
+			 ST_INVALID);
+	assert_string_equal(err.detail, "unknown option \"--ingest-token\" (did you mean "
+					"--ingest-tokens?) (its value is not shown)");
+	assert_int_equal(cfg.db_pool, 9);
+	config_release(&cfg);
+	/* followed by an option: nothing is taken */
+	assert_int_equal(load(&cfg, 0, &err, ARGS("--database-url=" DB, "--nope", "--db-pool=9")),
+			 ST_INVALID);
+	assert_string_equal(err.detail, "unknown option \"--nope\"");
+	assert_int_equal(cfg.db_pool, 9);
+	config_release(&cfg);
+}
+
+/* Read tokens parse like ingest tokens, into their own list; an ingest secret used as a
+ * read secret is refused by names only. */
+static void read_tokens(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct err err;
+
+	setenv("CDLENS_READ_TOKENS", "dash:read-secret-1,prom:read-secret-2", 1);
+	assert_int_equal(
+	    load(&cfg, 0, &err, ARGS("--database-url=" DB, "--ingest-tokens=ci:s3cr3t-ci")), ST_OK);
+	assert_int_equal(cfg.nreaders, 2);
+	assert_string_equal(cfg.readers[1].name, "prom");
+	assert_string_equal(cfg.readers[1].secret, "read-secret-2");
+	assert_int_equal(cfg.ntokens, 1);
+	config_release(&cfg);
+	assert_int_equal(cfg.nreaders, 0);
+	assert_int_equal(load(&cfg, 0, &err,
+			      ARGS("--database-url=" DB, "--ingest-tokens=ci:read-secret-2")),
+			 ST_INVALID);
+	assert_string_equal(err.detail, "tokens \"ci\" and \"prom\" have the same secret (a "
+					"secret must belong to one token only)");
+	config_release(&cfg);
+}
+
+/* config_token_match: exact secrets only, whichever token it is. */
+static void token_match(void **state)
+{
+	(void)state;
+	struct config_token t[] = {{"a", "secret-aaa"}, {"b", "secret-bbbb"}, {"c", "s3"}};
+	static const struct {
+		const char *given;
+		const char *want; /* name, or NULL */
+	} cases[] = {
+		{"secret-aaa", "a"}, {"secret-bbbb", "b"}, {"s3", "c"},
+		{"secret-aa", NULL}, {"secret-aaaa", NULL}, {"secret-bbb", NULL},
+		{"secret-aab", NULL}, {"Secret-aaa", NULL}, {"", NULL},
+		{"s3s3", NULL}, /* the secret repeated: compared over the given length */
+		{"secret-aaasecret-aaa", NULL},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		const struct config_token *m =
+		    config_token_match(t, 3, cases[i].given, strlen(cases[i].given));
+		if (cases[i].want ? !m || strcmp(m->name, cases[i].want) : m != NULL)
+			fail_msg("\"%s\": matched %s", cases[i].given, m ? m->name : "nothing");
+	}
+	assert_null(config_token_match(t, 0, "secret-aaa", 10));
+	/* the length given is compared, not a C string: a NUL is just a byte that differs */
+	assert_null(config_token_match(t, 3, "secret-aa\0", 10));
+}
+
 struct auth_case {
 	unsigned flags;
 	const char *tokens; /* CDLENS_INGEST_TOKENS, NULL: unset */
@@ -623,6 +712,12 @@ static void usage_lists_every_option(void **state)
 	    "[default: 127.0.0.1:8080]",
 	    "--ingest-tokens",
 	    "--insecure-no-auth",
+	    "--read-tokens",
+	    "CDLENS_READ_TOKENS",
+	    "--tls-cert",
+	    "CDLENS_TLS_CERT",
+	    "--tls-key",
+	    "CDLENS_TLS_KEY",
 	    "--max-body",
 	    "[default: 1048576]",
 	    "--max-batch",
@@ -655,7 +750,7 @@ static void usage_lists_every_option(void **state)
 	size_t lines = 0;
 	for (const char *p = text; *p; p++)
 		lines += *p == '\n';
-	assert_int_equal(lines, 16);
+	assert_int_equal(lines, 19);
 	free(text);
 }
 
@@ -679,6 +774,9 @@ int main(void)
 	    cmocka_unit_test_setup(need_ingest_auth, clear_env),
 	    cmocka_unit_test_setup(release_is_safe, clear_env),
 	    cmocka_unit_test_setup(usage_lists_every_option, clear_env),
+	    cmocka_unit_test_setup(unknown_option_hides_next_argument, clear_env),
+	    cmocka_unit_test_setup(read_tokens, clear_env),
+	    cmocka_unit_test_setup(token_match, clear_env),
 	};
 
 	return cmocka_run_group_tests(tests, clear_env, NULL);

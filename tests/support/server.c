@@ -74,7 +74,7 @@ static void exec_server(const struct test_server *s, const char *db_url, const c
 	_exit(127);
 }
 
-void test_server_start(struct test_server *s, const char *db_url, const char *const *extra_args)
+void test_server_spawn(struct test_server *s, const char *db_url, const char *const *extra_args)
 {
 	s->port = test_free_port();
 	snprintf(s->log_path, sizeof s->log_path, "server-%d-%d.log", (int)getpid(), s->port);
@@ -82,6 +82,26 @@ void test_server_start(struct test_server *s, const char *db_url, const char *co
 	s->pid = fork();
 	if (s->pid == 0)
 		exec_server(s, db_url, extra_args);
+}
+
+int test_server_wait_exit(struct test_server *s, int timeout_s)
+{
+	int status = 0;
+
+	for (int i = 0;; i++) {
+		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+			s->pid = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+		if (i >= timeout_s * 10)
+			return -1;
+		nanosleep(&(struct timespec){.tv_nsec = 100000000}, NULL);
+	}
+}
+
+void test_server_start(struct test_server *s, const char *db_url, const char *const *extra_args)
+{
+	test_server_spawn(s, db_url, extra_args);
 	for (int i = 0; i < 300; i++) {
 		struct http_response r;
 		int status = http_request(s->port, "GET", "/readyz", NULL, NULL, 0, &r);
@@ -100,16 +120,10 @@ void test_server_start(struct test_server *s, const char *db_url, const char *co
 
 int test_server_stop(struct test_server *s)
 {
-	int status = 0;
-
 	kill(s->pid, SIGTERM);
-	for (int i = 0; i < 300; i++) {
-		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
-			s->pid = 0;
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		}
-		nanosleep(&(struct timespec){.tv_nsec = 100000000}, NULL);
-	}
+	int status = test_server_wait_exit(s, 30);
+	if (status >= 0)
+		return status;
 	print_log(s);
 	kill(s->pid, SIGKILL);
 	fail_msg("cdlens did not stop within 30 s of SIGTERM");

@@ -17,6 +17,12 @@ struct test_server {
  * (NULL-terminated, may be NULL). Ingest token: "test:test-secret-1" unless extra_args
  * set --ingest-tokens or --insecure-no-auth. */
 void test_server_start(struct test_server *s, const char *db_url, const char *const *extra_args);
+/* Start it the same way but return at once, without waiting for /readyz over plain HTTP:
+ * for a server that must refuse to start, or one that serves HTTPS. */
+void test_server_spawn(struct test_server *s, const char *db_url, const char *const *extra_args);
+/* Wait at most timeout_s seconds (0: just look) for the server to exit by itself; returns
+ * its exit status (or 128+signal), or -1 when it is still running. */
+int test_server_wait_exit(struct test_server *s, int timeout_s);
 /* SIGTERM and wait; returns the exit status (or 128+signal). Fails after 30 s. */
 int test_server_stop(struct test_server *s);
 /* SIGKILL and reap. */

@@ -6,7 +6,8 @@
  * web/routes.c (read from the source tree at test time, so a new route without its
  * description fails) has its path and method, and every operation described is a row. Also
  * checked: every local $ref resolves, the repeatable parameters are arrays exploded in form
- * style, ingest requires the bearer scheme, and every operation has responses.
+ * style, ingest requires the bearer scheme, reads may require a read token (bearer or Basic)
+ * with a 401 while the probes stay open, and every operation has responses.
  * Label db: the server needs its database to start.
  */
 #include <ctype.h>
@@ -36,6 +37,7 @@ static cJSON *doc;     /* parsed */
 
 struct route_row {
 	char method[16], path[256];
+	bool read; /* ROUTE_READ: needs a read token when --read-tokens is set */
 };
 
 /* The rows of `routes[] = { ... };` in web/routes.c: {"METHOD", "/path", handler}. */
@@ -55,7 +57,7 @@ static size_t read_route_table(struct route_row *rows)
 		else if (inside && n < MAX_ROUTES &&
 			 sscanf(line, " {\"%15[^\"]\", \"%255[^\"]\"", rows[n].method,
 				rows[n].path) == 2)
-			n++;
+			rows[n++].read = strstr(line, "ROUTE_READ") != NULL;
 	}
 	fixture_release(&f);
 	return n;
@@ -223,9 +225,48 @@ static void ingest_requires_bearer(void **state)
 		assert_string_equal(str(scheme, "type"), "http");
 		assert_string_equal(str(scheme, "scheme"), "bearer");
 	}
-	/* the read endpoints need no token */
-	assert_null(get(operation("/api/v1/dora", "GET"), "security"));
-	assert_null(get(doc, "security"));
+}
+
+/* The scheme named by the only member of a security requirement object. */
+static const cJSON *scheme_of(const cJSON *requirement)
+{
+	char ref[128];
+
+	assert_true(cJSON_IsObject(requirement) && requirement->child);
+	snprintf(ref, sizeof ref, "#/components/securitySchemes/%s", requirement->child->string);
+	return resolve(ref);
+}
+
+/* Reads: open, or a read token as bearer or Basic password (the document-wide requirement,
+ * which every ROUTE_READ row keeps, with a 401); the probes are open whatever is set. */
+static void reads_may_require_a_read_token(void **state)
+{
+	(void)state;
+	const cJSON *sec = get(doc, "security");
+	struct route_row rows[MAX_ROUTES];
+	size_t n = read_route_table(rows), nread = 0;
+
+	assert_int_equal(cJSON_GetArraySize(sec), 3);
+	assert_null(cJSON_GetArrayItem(sec, 0)->child); /* {}: no token (the default) */
+	assert_string_equal(str(scheme_of(cJSON_GetArrayItem(sec, 1)), "scheme"), "bearer");
+	assert_string_equal(str(scheme_of(cJSON_GetArrayItem(sec, 2)), "scheme"), "basic");
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *op = operation(rows[i].path, rows[i].method);
+		const cJSON *own = get(op, "security");
+		if (rows[i].read) {
+			nread++;
+			if (own || !get(get(op, "responses"), "401"))
+				fail_msg("%s %s: reads need the document's security and a 401",
+					 rows[i].method, rows[i].path);
+		} else if (!strcmp(rows[i].method, "GET") &&
+			   !(cJSON_IsArray(own) && cJSON_GetArraySize(own) == 0)) {
+			fail_msg("%s %s is open: \"security\": [] expected", rows[i].method,
+				 rows[i].path);
+		}
+	}
+	assert_true(nread >= 10);
+	assert_true(cJSON_IsArray(get(operation("/healthz", "GET"), "security")));
+	assert_true(cJSON_IsArray(get(operation("/readyz", "GET"), "security")));
 }
 
 static int setup(void **state)
@@ -268,6 +309,7 @@ int main(void)
 		cmocka_unit_test(refs_resolve),
 		cmocka_unit_test(repeatable_parameters_are_arrays),
 		cmocka_unit_test(ingest_requires_bearer),
+		cmocka_unit_test(reads_may_require_a_read_token),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
