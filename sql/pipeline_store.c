@@ -51,8 +51,9 @@
 	IN_RANGE " AND ($3::jsonb IS NULL"                                                        \
 	" OR p.name = ANY (ARRAY(SELECT jsonb_array_elements_text($3::jsonb))))"
 /* The outcome of the newest run in the range that has one, among the runs where `cond`:
- * one index probe per pipeline (ordering every pipeline's runs in the aggregate instead
- * costs a sort of the whole window). */
+ * a backward scan of that pipeline's runs in pipeline_runs_name_first_at (migration 0007),
+ * stopping at the first with an outcome (ordering every pipeline's runs in the aggregate
+ * instead costs a sort of the whole window). */
 #define LAST_OUTCOME(cond)                                                                     \
 	"(SELECT p.outcome FROM pipeline_runs p WHERE " cond " AND " IN_RANGE                   \
 	" AND p.outcome IS NOT NULL ORDER BY " FIRST_AT " DESC, p.key DESC LIMIT 1)"

@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "core/base64.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "web/app.h"
 
@@ -45,6 +46,7 @@ static const char *reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 202: return "Accepted";
+	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 404: return "Not Found";
@@ -85,20 +87,25 @@ int reply_with_headers(struct request *req, int status, const char *content_type
 	bool own_cache = extra_headers && strstr(extra_headers, "Cache-Control:");
 	bool own_csp = extra_headers && strstr(extra_headers, "Content-Security-Policy:");
 
+	/* a 304 has no body, and a Content-Length on it would have to be the 200's (RFC 9110) */
+	char length[48] = "";
+	if (status != 304)
+		snprintf(length, sizeof length, "Content-Length: %zu\r\n", len);
+
 	http_date(date);
 	req->status = status;
 	buf_printf(&out,
 		   "HTTP/1.1 %d %s\r\n"
 		   "Date: %s\r\n"
 		   "Content-Type: %s\r\n"
-		   "Content-Length: %zu\r\n"
+		   "%s"
 		   "%s%s"
 		   "X-Content-Type-Options: nosniff\r\n"
 		   "X-Frame-Options: DENY\r\n"
 		   "Referrer-Policy: no-referrer\r\n"
 		   "X-Request-Id: %s\r\n"
 		   "%s\r\n",
-		   status, reason(status), date, content_type, len,
+		   status, reason(status), date, content_type, length,
 		   own_cache ? "" : "Cache-Control: no-store\r\n",
 		   own_csp ? "" : API_CSP,
 		   req->id, extra_headers ? extra_headers : "");
@@ -255,11 +262,18 @@ enum status request_read_body(struct request *req, size_t max)
 	if (ri->content_length > (long long)max)
 		return err_set(&req->err, ST_TOO_LARGE, "request body of %lld bytes exceeds the "
 			       "limit of %zu bytes", ri->content_length, max);
+	/* civetweb bounds each mg_read() by --request-timeout-ms, not the whole body: a client
+	 * trickling bytes could hold this worker for ever without a deadline of our own */
+	int64_t deadline = req->start_us + req->app->cfg->request_timeout_ms * 1000;
 	while ((n = mg_read(req->conn, chunk, sizeof chunk)) > 0) {
 		buf_append(&req->body, chunk, (size_t)n);
 		if (req->body.overflow)
 			return err_set(&req->err, ST_TOO_LARGE, "request body exceeds the limit of "
 				       "%zu bytes", max);
+		if (clock_mono_us() > deadline && (ri->content_length < 0 ||
+						   (long long)req->body.len < ri->content_length))
+			return err_set(&req->err, ST_INVALID, "the request body was not received "
+				       "within %ld ms", req->app->cfg->request_timeout_ms);
 	}
 	if (n < 0 || (ri->content_length >= 0 && (long long)req->body.len != ri->content_length))
 		return err_set(&req->err, ST_INVALID, "the request body ended early");

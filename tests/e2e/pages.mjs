@@ -39,8 +39,9 @@ const browser = await chromium.launch({
 });
 
 // A page that records every console error, exception, failed request and HTTP error.
-async function open(path, viewport) {
+async function open(path, viewport, before) {
   const page = await browser.newPage({ viewport: viewport || { width: 1280, height: 800 } });
+  if (before) await before(page);
   page.problems = [];
   page.on('console', m => { if (m.type() === 'error' || m.type() === 'warning') page.problems.push(`console.${m.type()}: ${m.text()}`); });
   page.on('pageerror', e => page.problems.push('exception: ' + e.message));
@@ -69,6 +70,27 @@ async function shoot(page, name) {
 const shown = page => page.$$eval('[data-figure]', els => Object.fromEntries(
   els.map(e => [e.dataset.figure, e.dataset.value === '' ? null : Number(e.dataset.value)])));
 const fromApi = (obj, keys) => Object.fromEntries(keys.map(k => [k, k.split('.').reduce((o, p) => o[p], obj)]));
+
+// The Gantt chart of `run` on `page`: one bar row per task run plus the run; the axis spans
+// the run (its end: finished, else now) with a small margin; every row has a visible bar.
+async function gantt(page, run) {
+  await page.waitForFunction(() => window.Chart && Chart.getChart('c-gantt'));
+  const detail = await api(`/api/v1/pipeline-runs/run?id=${encodeURIComponent(run.id)}&source=${encodeURIComponent(run.source)}`);
+  const g = await page.evaluate(() => {
+    const c = Chart.getChart('c-gantt');
+    const width = k => c.getDatasetMeta(k).data.map(b => (b && Number.isFinite(b.x - b.base) ? Math.abs(b.x - b.base) : 0));
+    const queued = width(0), running = width(1);
+    return {min: c.scales.x.min, max: c.scales.x.max, rows: c.data.labels.length,
+            widths: running.map((w, k) => Math.max(w, queued[k] || 0))};
+  });
+  equal(g.rows, detail.task_runs.length + 1, `Gantt of ${run.id}: the run and each of its task runs`);
+  const first = Date.parse(detail.run.queued_at || detail.run.started_at);
+  const last = detail.run.finished_at ? Date.parse(detail.run.finished_at) : Date.now();
+  const slack = 0.05 * (last - first) + 60e3;
+  expect(g.min <= first && first - g.min <= slack && g.max >= last - 60e3 && g.max - last <= slack,
+    `Gantt of ${run.id}: the axis spans the run (${new Date(g.min).toISOString()} – ${new Date(g.max).toISOString()})`);
+  expect(g.widths.every(w => w > 5), `Gantt of ${run.id}: every row has a visible bar (widths ${g.widths.map(Math.round)})`);
+}
 
 const checks = {
   async overview() {
@@ -182,27 +204,31 @@ const checks = {
     const page = await open(`/pipelines?${DAY}&refresh=0`);
     const runs = await api(`/api/v1/pipeline-runs?${API_DAY}`);
     equal(await page.locator('#runs tbody tr').count(), runs.runs.length, 'one row per pipeline run of the API');
-    expect(runs.runs.length > 0, 'the scenario has pipeline runs');
-    // the newest run's Gantt chart: one bar per task run plus the run itself
-    const run = runs.runs[0];
-    await page.waitForFunction(() => window.Chart && Chart.getChart('c-gantt'));
-    const bars = await page.evaluate(() => Chart.getChart('c-gantt').data.labels.length);
-    const detail = await api(`/api/v1/pipeline-runs/run?id=${encodeURIComponent(run.id)}&source=${encodeURIComponent(run.source)}`);
-    equal(bars, detail.task_runs.length + 1, 'Gantt: the run and each of its task runs');
-    // the bars are drawn where the times are: the axis spans the run, each bar is visible
-    const g = await page.evaluate(() => {
-      const c = Chart.getChart('c-gantt');
-      return {min: c.scales.x.min, max: c.scales.x.max,
-              widths: c.getDatasetMeta(1).data.map(b => Math.abs(b.x - b.base))};
-    });
-    const first = Date.parse(detail.run.queued_at || detail.run.started_at);
-    const last = Date.parse(detail.run.finished_at);
-    expect(g.min <= first && g.min > first - 3600e3 && g.max >= last && g.max < last + 3600e3,
-      `Gantt axis spans the run (${new Date(g.min).toISOString()} – ${new Date(g.max).toISOString()})`);
-    expect(g.widths.every(w => w > 5), `every running bar is visible (widths ${g.widths.map(Math.round)})`);
+    expect(runs.runs.length > 1, 'the scenario has pipeline runs');
     equal(await page.locator('#pipelines tbody tr').count(), runs.pipelines.length, 'one summary row per pipeline');
+    const total = runs.pipelines.reduce((n, p) => n + p.runs, 0);
+    expect((await page.locator('p.window').innerText()).includes(`${total} run`), `the header counts the window's ${total} runs`);
+    // by default the newest run: x-run, only queued so far (test_pages.c), drawn from its queue time to now
+    const newest = runs.runs[0];
+    equal(newest.id, 'x-run', 'the newest run is the queued-only one');
+    await gantt(page, newest);
+    expect((await page.locator('#h-gantt').innerText()).includes('queued'), 'a run not started yet is shown as queued');
     clean(page, 'pipelines');
-    await shoot(page, 'pipelines');
+
+    // a finished run with task runs, chosen by run= and run_source=
+    const done = runs.runs.find(r => r.id === 'pr-1');
+    const chosen = await open(`/pipelines?${DAY}&refresh=0&run=pr-1&run_source=${encodeURIComponent(done.source)}`);
+    await gantt(chosen, done);
+    equal(await chosen.locator('#runs tbody tr[aria-current="true"]').getAttribute('data-run'), 'pr-1', 'the chosen run is marked in the list');
+    clean(chosen, 'pipelines (pr-1)');
+    await shoot(chosen, 'pipelines');
+
+    // a stale run link: the list is still drawn, with a note
+    const stale = await open(`/pipelines?${DAY}&refresh=0&run=gone&run_source=/nowhere`);
+    equal(await stale.locator('#runs tbody tr').count(), runs.runs.length, 'a stale run link still shows the list');
+    expect(await stale.locator('p.error').count() === 1, 'and says the run cannot be shown');
+    equal(stale.problems.filter(x => !x.includes('HTTP 404') && !x.includes('404 (Not Found)')), [],
+      'stale link: nothing fails but the 404 of the missing run');
 
     // a trace's "timeline" link opens that run, whatever the page's window
     const trace = await open('/trace?change=101&repository=github.com/acme/shop&refresh=0');
@@ -239,14 +265,17 @@ const checks = {
 
   async markup() {
     const service = args['markup-service'], description = args['markup-description'];
-    for (const path of [`/?${DAY}&refresh=0`, `/deployments?${DAY}&refresh=0`,
-                        `/trace?deployment=x-1&source=/e2e&refresh=0`]) {
+    // [page, texts from events it must show as text]
+    const pages = [[`/?${DAY}&refresh=0`, [service]], [`/deployments?${DAY}&refresh=0`, [service]],
+                   [`/trace?deployment=x-1&source=/e2e&refresh=0`, [service, description]],
+                   [`/pipelines?${DAY}&refresh=0`, [service]], [`/lead-time?${DAY}&refresh=0`, []]];
+    for (const [path, texts] of pages) {
       const page = await open(path);
       const text = await page.evaluate(() => document.body.innerText);
-      expect(text.includes(service), `${path}: the service name is shown as text`);
-      if (path.startsWith('/trace')) expect(text.includes(description.replace(/&amp;/g, '&')), `${path}: the incident description is shown as text`);
+      for (const t of texts) expect(text.includes(t), `${path}: ${JSON.stringify(t)} is shown as text`);
       equal(await page.evaluate(() => window.__xss), undefined, `${path}: no injected script ran`);
       equal(await page.locator('main img, main script, main b').count(), 0, `${path}: no element made from event text`);
+      equal(await page.locator('a[href^="javascript"], a[href^="data:"]').count(), 0, `${path}: no link to an event's javascript: URL`);
       clean(page, path);
       if (path.startsWith('/trace')) await shoot(page, 'markup-trace');
     }
@@ -280,7 +309,38 @@ const checks = {
       before, { timeout: 20000 }).then(() => ok('the page shows the new deployment without a reload'),
       () => fail('the page did not update within 20 s'));
     equal(await page.evaluate(() => window.__notReloaded), true, 'the page was not reloaded');
+    equal(await page.evaluate(() => [Object.keys(Chart.instances).length, document.querySelectorAll('canvas').length]
+      .join(' charts, ') + ' canvases'), await page.evaluate(() => {
+        const n = document.querySelectorAll('canvas').length;
+        return `${n} charts, ${n} canvases`;
+      }), 'redraws destroy the charts they replace');
     clean(page, 'live overview');
+  },
+
+  // A relative window (days=N) moves with the clock: a page left open shows what arrives
+  // after the hour it was opened in. The page's clock starts 3 hours behind; an event stamped
+  // now is outside its window until the clock catches up.
+  async clock() {
+    const start = Date.now() - 3 * 3600e3;
+    const page = await open('/?days=1&refresh=5', null, p => p.clock.install({ time: start }));
+    const before = (await shown(page))['deployment_frequency.deployments'];
+    const event = {
+      context: { specversion: '0.4.1', id: 'clock-1', source: '/e2e', type: 'dev.cdevents.service.deployed.0.2.0',
+                 timestamp: new Date().toISOString() },
+      subject: { id: 'clock-service', source: '/e2e', content: { environment: { id: 'prod' }, artifactId: 'pkg:npm/clock@1.0.0' } },
+    };
+    const r = await fetch(base + '/api/v1/events', { method: 'POST', body: JSON.stringify(event),
+      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + args.token } });
+    equal(r.status, 202, 'a deployment stamped now is accepted');
+    await page.clock.runFor(10e3); // two refreshes: the event is still after the page's window
+    await page.waitForTimeout(1000);
+    equal((await shown(page))['deployment_frequency.deployments'], before, 'an event after the window is not counted yet');
+    await page.clock.fastForward(3 * 3600e3);
+    await page.clock.runFor(10e3);
+    await page.waitForFunction(n => Number(document.querySelector('[data-figure="deployment_frequency.deployments"]')?.dataset.value) === n + 1,
+      before ?? 0, { timeout: 20000 }).then(() => ok('three hours later the open page counts it'),
+      () => fail('the open page never moved its window forward'));
+    clean(page, 'clock');
   },
 };
 

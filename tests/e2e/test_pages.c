@@ -32,7 +32,9 @@ static char *db_url;
 	"\"type\":\"dev.cdevents." type "\",\"timestamp\":\"2026-03-02T" ts "Z\"},"               \
 	"\"subject\":{\"id\":\"" subject "\",\"source\":\"/e2e\",\"content\":" content "}}"
 
-/* Markup in a service name and an incident description: the pages must show it as text. */
+/* Markup in a service name, an incident description and a pipeline name, and a javascript:
+ * URL: the pages must show them as text and link nothing. x-run is also the newest run of the
+ * day and only queued (the pipelines page draws it from its queue time to now). */
 #define MARKUP_SERVICE "<img src=x onerror=window.__xss=1>"
 #define MARKUP_DESCRIPTION "<script>window.__xss=2</script> & <b>bold</b>"
 
@@ -42,6 +44,8 @@ static const char *const extra_events[] = {
 	EVENT("x-inc", "incident.detected.0.2.0", "12:40:00", "inc-x",
 	      "{\"description\":\"" MARKUP_DESCRIPTION "\",\"environment\":{\"id\":\"prod\"},"
 	      "\"service\":{\"id\":\"" MARKUP_SERVICE "\"}}"),
+	EVENT("x-run-q", "pipelinerun.queued.0.2.0", "12:45:00", "x-run",
+	      "{\"pipelineName\":\"" MARKUP_SERVICE "\",\"url\":\"javascript:window.__xss=3\"}"),
 };
 
 static int setup(void **state)
@@ -99,6 +103,7 @@ static void trace(void **state) { (void)state; check("trace"); }
 static void markup(void **state) { (void)state; check("markup"); }
 static void empty(void **state) { (void)state; check("empty"); }
 static void live(void **state) { (void)state; check("live"); } /* posts events: last */
+static void clock(void **state) { (void)state; check("clock"); } /* posts an event stamped now */
 
 int main(void)
 {
@@ -108,6 +113,7 @@ int main(void)
 		cmocka_unit_test(deployments), cmocka_unit_test(pipelines),
 		cmocka_unit_test(trace),       cmocka_unit_test(markup),
 		cmocka_unit_test(empty),       cmocka_unit_test(live),
+		cmocka_unit_test(clock),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -179,6 +179,10 @@ static void conditional_get(void **state)
 	get("/static/common.js", headers, &again);
 	assert_int_equal(again.status, 304);
 	assert_int_equal(again.body_len, 0);
+	assert_int_equal(strncmp(again.headers, "HTTP/1.1 304 Not Modified\r\n", 27), 0);
+	char length[32];
+	assert_null(http_header(&again, "Content-Length", length, sizeof length));
+	assert_header(&again, "ETag", etag);
 	http_response_release(&again);
 
 	get("/static/common.js", "If-None-Match: \"0000000000000000\"\r\n", &other);

@@ -32,7 +32,13 @@ const cdlens = (() => {
     return e;
   }
 
+  /* Empty a node; the charts drawn in it are destroyed (else Chart.js keeps them alive). */
   function clear(node) {
+    if (window.Chart)
+      for (const c of node.querySelectorAll('canvas')) {
+        const existing = Chart.getChart(c);
+        if (existing) existing.destroy();
+      }
     while (node.firstChild) node.removeChild(node.firstChild);
     return node;
   }
@@ -50,24 +56,50 @@ const cdlens = (() => {
     return isNaN(d) ? null : d.toISOString();
   }
 
-  /* The API query for the page's filters: from/to (RFC 3339), service, environment, bucket. */
+  /* The end of the current hour (included in "the last N days"). */
+  function hourEnd() {
+    const end = new Date();
+    end.setUTCMinutes(0, 0, 0);
+    end.setUTCHours(end.getUTCHours() + 1);
+    return end;
+  }
+
+  /* The window of the page URL: from and to (dates, whole days in UTC with `to` included, or
+   * RFC 3339 times); `days` (default 30) up to the end of the current hour, or before `to`
+   * when only `to` is given; from `from` up to now when only `from` is given. Relative
+   * windows (ending now) move with the clock: live() recomputes them before every refresh. */
+  function pageWindow() {
+    const days = Math.min(Math.max(parseInt(params.get('days') || '30', 10) || 30, 1), 3660);
+    const from = isoDate(params.get('from'), false), to = isoDate(params.get('to'), true);
+    if (from && to) return {from, to, relative: false};
+    if (to) return {from: new Date(Date.parse(to) - days * 86400000).toISOString(), to, relative: false};
+    const end = hourEnd();
+    return {from: from || new Date(end.getTime() - days * 86400000).toISOString(),
+            to: end.toISOString(), relative: true};
+  }
+
+  const relativeQueries = []; /* queries whose window live() moves forward */
+
+  /* The API query for the page's filters: from/to (RFC 3339), service, environment, and any
+   * `extra` parameters (bucket, limit). */
   function filterQuery(extra) {
     const q = new URLSearchParams();
-    let from = isoDate(params.get('from'), false), to = isoDate(params.get('to'), true);
-    if (!from || !to) {
-      const days = Math.min(Math.max(parseInt(params.get('days') || '30', 10) || 30, 1), 3660);
-      const end = new Date();
-      end.setUTCMinutes(0, 0, 0);
-      end.setUTCHours(end.getUTCHours() + 1); /* the current hour, included */
-      to = end.toISOString();
-      from = new Date(end.getTime() - days * 86400000).toISOString();
-    }
-    q.set('from', from);
-    q.set('to', to);
+    const w = pageWindow();
+    q.set('from', w.from);
+    q.set('to', w.to);
     for (const s of params.getAll('service')) if (s) q.append('service', s);
     for (const e of params.getAll('environment')) if (e) q.append('environment', e);
     for (const [k, v] of Object.entries(extra || {})) if (v) q.set(k, v);
+    if (w.relative) relativeQueries.push(q);
     return q;
+  }
+
+  function moveRelativeWindows() {
+    const w = pageWindow();
+    for (const q of relativeQueries) {
+      q.set('from', w.from);
+      q.set('to', w.to);
+    }
   }
 
   /* GET an API path; resolves to the parsed JSON; rejects with the problem's detail. */
@@ -154,7 +186,8 @@ const cdlens = (() => {
     form.append(el('label', {}, 'Window ',
       el('select', {name: 'days', id: 'f-days'},
         el('option', {value: ''}, 'from – to'),
-        ['1', '7', '30', '90', '180', '365'].map(d =>
+        [...new Set(['1', '7', '30', '90', '180', '365', days].filter(d => /^[1-9][0-9]{0,3}$/.test(d)))]
+          .sort((a, b) => a - b).map(d =>
           el('option', {value: d, selected: d === days}, 'last ' + d + (d === '1' ? ' day' : ' days'))))));
     form.append(el('label', {}, 'From ', el('input', {type: 'date', name: 'from', id: 'f-from',
       value: (params.get('from') || '').slice(0, 10)})));
@@ -184,7 +217,7 @@ const cdlens = (() => {
     form.addEventListener('submit', () => {
       const f = form.querySelector('#f-from'), t = form.querySelector('#f-to');
       const d = form.querySelector('#f-days');
-      if (f.value && t.value) d.disabled = true;
+      if (f.value) d.disabled = true; /* from..to, or from..now: days has no say */
       for (const x of form.querySelectorAll('input, select'))
         if (!x.multiple && x.value === '') x.disabled = true;
     });
@@ -205,6 +238,7 @@ const cdlens = (() => {
       if (busy || document.visibilityState === 'hidden') return;
       busy = true;
       try {
+        moveRelativeWindows();
         const data = await load();
         const key = JSON.stringify(Array.isArray(data) ? data.map(d => d && d.__text) : data.__text);
         if (key !== last) {

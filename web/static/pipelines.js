@@ -18,13 +18,17 @@
   q.delete('service');
   q.delete('environment');
   for (const p of params.getAll('pipeline')) if (p) q.append('pipeline', p);
-  const csvQuery = new URLSearchParams(q);
-  csvQuery.set('limit', '1000'); /* the API's most */
+  const csvHref = () => {
+    const c = new URLSearchParams(q);
+    c.set('limit', '1000'); /* the API's most */
+    c.set('format', 'csv');
+    return '/api/v1/pipeline-runs?' + c;
+  };
 
-  const QUEUED = '#cbd5e1', RUNNING = '#2563eb';
+  const QUEUED = '#cbd5e1', RUNNING = '#2563eb', GANTT_MAX_HEIGHT = 640;
   const outcomeColour = o => ({success: '#059669', failure: '#dc2626', error: '#b91c1c',
                                cancel: '#6b7280', cancelled: '#6b7280', canceled: '#6b7280'}[o] || RUNNING);
-  const outcomeText = r => r.outcome || (r.finished_at ? 'unknown' : 'running');
+  const outcomeText = r => r.outcome || (r.finished_at ? 'unknown' : r.started_at ? 'running' : 'queued');
   const ms = iso => (iso ? Date.parse(iso) : null);
 
   /* The run to draw: run= and run_source= from the URL (a trace links a run that way, in any
@@ -34,7 +38,7 @@
     if (id && source) return {id, source};
     return runs.find(r => r.id === id) || runs[0] || null;
   }
-  const same = (a, b) => a && b && a.id === b.id && a.source === b.source;
+  const same = (a, b) => a && b && a.id === b.id; /* a run's key is its id (docs/CORRELATION.md) */
 
   function runHref(r) {
     const u = new URLSearchParams(window.location.search);
@@ -44,13 +48,14 @@
   }
 
   /* Gantt: one row for the run (queued, then running), one per task run (running). Bars are
-   * floating [start, end]; an end not yet known is drawn to now, marked "running". */
+   * floating [start, end]; an end not yet known is drawn to now ("queued" or "running"). The
+   * chart scrolls inside its box past GANTT_MAX_HEIGHT pixels. */
   function gantt(detail) {
     const run = detail.run, tasks = detail.task_runs;
     const now = Date.now();
     const end = x => ms(x.finished_at) || now;
     const labels = [run.pipeline || run.id, ...tasks.map(t => t.task || t.id)];
-    const queued = [run.queued_at && run.started_at ? [ms(run.queued_at), ms(run.started_at)] : null,
+    const queued = [run.queued_at ? [ms(run.queued_at), ms(run.started_at) || ms(run.finished_at) || now] : null,
                     ...tasks.map(() => null)];
     const rows = [run, ...tasks];
     const running = rows.map(x => (x.started_at ? [ms(x.started_at), end(x)] : null));
@@ -78,10 +83,14 @@
         return `${what}: ${duration((v[1] - v[0]) / 1000)}`;
       }}}},
     }}));
-    const box = el('div', {class: 'canvas-box'}, canvas);
-    box.style.height = Math.max(160, 48 + 30 * labels.length) + 'px';
+    const inner = el('div', {class: 'canvas-box'}, canvas);
+    inner.style.height = Math.max(160, 48 + 24 * labels.length) + 'px';
+    const box = el('div', {class: 'scroll-box'}, inner);
+    box.style.maxHeight = GANTT_MAX_HEIGHT + 'px';
     const table = el('table', {id: 'tasks'},
-      el('caption', {}, 'The run and its task runs, in start order'),
+      el('caption', {}, tasks.length < run.task_runs
+        ? `The run and the first ${tasks.length} of its ${run.task_runs} task runs, in start order`
+        : 'The run and its task runs, in start order'),
       el('thead', {}, el('tr', {}, ['', 'Started', 'Finished', 'Queued', 'Running', 'Outcome', 'Errors']
         .map(t => el('th', {scope: 'col'}, t)))),
       el('tbody', {}, rows.map((x, k) => el('tr', {class: /fail|error/.test(x.outcome || '') ? 'failed' : null},
@@ -152,8 +161,10 @@
   live(async () => {
     const l = await api('/api/v1/pipeline-runs', q);
     const run = chosen(l.runs);
+    /* a run that cannot be shown (a stale link) must not hide the list */
     const detail = run ? await api('/api/v1/pipeline-runs/run',
-                                   new URLSearchParams({id: run.id, source: run.source})) : null;
+                                   new URLSearchParams({id: run.id, source: run.source}))
+      .catch(err => ({missing: run, why: err.message, __text: err.message})) : null;
     return [l, detail];
   }, ([l, detail]) => {
     clear(main).removeAttribute('aria-busy');
@@ -162,12 +173,17 @@
       main.before(filterForm({more: [['pipeline', 'Pipelines', names]]}));
       formDrawn = true;
     }
-    const failed = l.runs.filter(r => /fail|error/.test(r.outcome || '')).length;
+    /* over every run of the window, as the summary counts them (the list may be cut) */
+    const total = l.pipelines.reduce((n, p) => n + p.runs, 0);
+    const failed = l.pipelines.reduce((n, p) => n + p.failed, 0);
     main.append(el('h1', {}, 'Pipeline runs'),
       el('p', {class: 'window'}, 'From ', time(l.window.from), ' to ', time(l.window.to), ' · ',
-        `${l.runs.length}${l.truncated ? '+' : ''} run${l.runs.length === 1 ? '' : 's'}, ${failed} failed · `,
-        el('a', {href: '/api/v1/pipeline-runs?' + csvQuery + '&format=csv'}, 'CSV')));
-    if (detail) main.append(gantt(detail)); /* a linked run shows even outside the window */
+        `${total} run${total === 1 ? '' : 's'}, ${failed} failed · `,
+        el('a', {href: csvHref()}, 'CSV')));
+    if (detail && detail.missing)
+      main.append(el('p', {class: 'error', role: 'alert'}, `Run ${detail.missing.id} cannot be shown: ${detail.why}`));
+    else if (detail)
+      main.append(gantt(detail)); /* a linked run shows even outside the window */
     if (!l.runs.length) {
       main.append(emptyState('No pipeline runs in this window (pipelinerun.queued, .started and ' +
                              '.finished events, and taskrun events naming their pipeline run).'));
