@@ -24,7 +24,8 @@
  *
  * Invariants: (1) whatever leaves normalize() with ST_OK has the shape documented in
  * purl.h, so purl_format() cannot fail; (2) every failing public call leaves *out zeroed;
- * (3) input is bounded by PURL_MAX_LEN before any allocation proportional to it.
+ * (3) input is bounded by PURL_MAX_LEN before any allocation proportional to it; (4) the
+ * canonical string of an accepted purl is at most PURL_MAX_LEN bytes, so it parses again.
  *
  * When you add a type rule: add its bit to enum purl_rule (purl.h), set it in the row of
  * purl_types.c, implement it in apply_type_rules() if it changes a value or in
@@ -106,6 +107,41 @@ static int hex_value(char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+/* ---- Quoting input in messages ---- */
+
+#define SHOWN_MAX 64                      /* input bytes a message quotes from one piece */
+#define SHOWN_SIZE (3 * SHOWN_MAX + 4)    /* its room once escaped, with "..." */
+#define SHOWN_DETAIL_MAX 160              /* input bytes the detail quotes (512-byte field) */
+
+static const char hex_digits[] = "0123456789ABCDEF";
+
+/* s[0..n) for an error message: printable ASCII as it is, any other byte as %XX (the way a
+ * purl writes it anyway), at most `max` input bytes, then "..." when cut. The result is
+ * ASCII whatever the input, so a message never ends inside a UTF-8 character or carries
+ * invalid UTF-8 into a JSON reply. `out` needs 3 * max + 4 bytes. */
+static const char *shown(char *out, const char *s, size_t n, size_t max)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f) {
+			out[o++] = (char)c;
+			continue;
+		}
+		out[o++] = '%';
+		out[o++] = hex_digits[c >> 4];
+		out[o++] = hex_digits[c & 15];
+	}
+	if (n > max) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
 }
 
 /* ---- Decoding and splitting (purl_parse) ---- */
@@ -208,13 +244,13 @@ static enum status split_subpath(struct span *rest, struct purl *raw, struct err
 static enum status split_pair(struct span pair, unsigned flags, struct purl *raw, struct err *err)
 {
 	const char *eq = pair.n ? memchr(pair.p, '=', pair.n) : NULL;
-	char *value = NULL;
+	char *value = NULL, q[SHOWN_SIZE];
 
 	if (!pair.n)
 		return ST_OK; /* "a=1&&b=2" */
 	if (!eq && (flags & PURL_STRICT))
-		return err_set(err, ST_INVALID, "qualifier \"%.*s\" has no '='",
-		               (int)(pair.n > 64 ? 64 : pair.n), pair.p);
+		return err_set(err, ST_INVALID, "qualifier \"%s\" has no '='",
+		               shown(q, pair.p, pair.n, SHOWN_MAX));
 	if (!eq) {
 		push_qualifier(raw, xstrndup(pair.p, pair.n), xstrdup(""));
 		return ST_OK;
@@ -256,12 +292,13 @@ static enum status split_scheme_type(struct span *rest, struct purl *raw, struct
 {
 	const char *colon = rest->n ? memchr(rest->p, ':', rest->n) : NULL;
 	const char *p = rest->p, *end = rest->p + rest->n;
+	char q[SHOWN_SIZE];
 
 	if (!colon)
 		return err_set(err, ST_INVALID, "missing scheme \"pkg:\"");
 	if (colon - p != 3 || (p[0] | 0x20) != 'p' || (p[1] | 0x20) != 'k' || (p[2] | 0x20) != 'g')
-		return err_set(err, ST_INVALID, "scheme \"%.*s\" is not \"pkg\"",
-		               (int)(colon - p > 32 ? 32 : colon - p), p);
+		return err_set(err, ST_INVALID, "scheme \"%s\" is not \"pkg\"",
+		               shown(q, p, (size_t)(colon - p), 32));
 	for (p = colon + 1; p < end && *p == '/'; p++)
 		;
 	const char *slash = memchr(p, '/', (size_t)(end - p));
@@ -343,15 +380,17 @@ static void empty_to_null(char **s)
 static enum status check_type(struct purl *p, struct err *err)
 {
 	const char *t = p->type;
+	char q[SHOWN_SIZE];
 
 	if (!t || !*t)
 		return err_set(err, ST_INVALID, "missing type");
 	if (!is_alpha(t[0]))
-		return err_set(err, ST_INVALID, "type \"%.64s\" does not start with a letter", t);
+		return err_set(err, ST_INVALID, "type \"%s\" does not start with a letter",
+		               shown(q, t, strlen(t), SHOWN_MAX));
 	for (; *t; t++)
 		if (!is_alnum(*t) && *t != '.' && *t != '-')
-			return err_set(err, ST_INVALID,
-			               "type \"%.64s\" contains an invalid character", p->type);
+			return err_set(err, ST_INVALID, "type \"%s\" contains an invalid character",
+			               shown(q, p->type, strlen(p->type), SHOWN_MAX));
 	ascii_lower(p->type);
 	return ST_OK;
 }
@@ -376,19 +415,21 @@ static void move_name_path(struct purl *p)
 /* A key: [a-z][a-z0-9._-]*; uppercase is folded, or rejected under PURL_STRICT. */
 static enum status check_key(char *key, unsigned flags, struct err *err)
 {
+	char q[SHOWN_SIZE];
+
 	if (!key || !*key)
 		return err_set(err, ST_INVALID, "empty qualifier key");
 	if (!is_alpha(key[0]))
-		return err_set(err, ST_INVALID,
-		               "qualifier key \"%.64s\" does not start with a letter", key);
+		return err_set(err, ST_INVALID, "qualifier key \"%s\" does not start with a letter",
+		               shown(q, key, strlen(key), SHOWN_MAX));
 	for (const char *c = key; *c; c++) {
 		if (is_upper(*c) && (flags & PURL_STRICT))
-			return err_set(err, ST_INVALID, "qualifier key \"%.64s\" is not lowercase",
-			               key);
+			return err_set(err, ST_INVALID, "qualifier key \"%s\" is not lowercase",
+			               shown(q, key, strlen(key), SHOWN_MAX));
 		if (!is_alnum(*c) && *c != '.' && *c != '-' && *c != '_')
 			return err_set(err, ST_INVALID,
-			               "qualifier key \"%.64s\" contains an invalid character",
-			               key);
+			               "qualifier key \"%s\" contains an invalid character",
+			               shown(q, key, strlen(key), SHOWN_MAX));
 	}
 	ascii_lower(key);
 	return ST_OK;
@@ -560,6 +601,8 @@ static enum status check_chrome(const struct purl *p, struct err *err)
 static enum status check_type_rules(const struct purl *p, const struct purl_type *t,
                                     struct err *err)
 {
+	char q[SHOWN_SIZE];
+
 	if (t->namespace_req == PURL_REQUIRED && !p->namespace_)
 		return err_set(err, ST_INVALID, "type \"%s\" requires a namespace", t->type);
 	if (t->namespace_req == PURL_PROHIBITED && p->namespace_)
@@ -569,12 +612,14 @@ static enum status check_type_rules(const struct purl *p, const struct purl_type
 		               t->type, t->required_qualifier);
 	if ((t->rules & PURL_RULE_NO_MODULE_NAME) && strstr(p->name, "::"))
 		return err_set(err, ST_INVALID,
-		               "%s name \"%.64s\" is a module name, not a distribution", t->type,
-		               p->name);
+		               "%s name \"%s\" is a module name, not a distribution", t->type,
+		               shown(q, p->name, strlen(p->name), SHOWN_MAX));
 	if (t->rules & PURL_RULE_CHROME_ID)
 		return check_chrome(p, err);
 	return ST_OK;
 }
+
+static enum status check_canonical_length(const struct purl *p, struct err *err);
 
 static enum status normalize(struct purl *p, unsigned flags, struct err *err)
 {
@@ -591,10 +636,11 @@ static enum status normalize(struct purl *p, unsigned flags, struct err *err)
 	if (!p->name || !*p->name)
 		return err_set(err, ST_INVALID, "missing name");
 	st = normalize_qualifiers(p, flags, err);
-	if (st != ST_OK || !t)
-		return st;
-	apply_type_rules(p, t, flags);
-	return check_type_rules(p, t, err);
+	if (st == ST_OK && t) {
+		apply_type_rules(p, t, flags);
+		st = check_type_rules(p, t, err);
+	}
+	return st == ST_OK ? check_canonical_length(p, err) : st;
 }
 
 /* ---- Formatting ---- */
@@ -602,8 +648,6 @@ static enum status normalize(struct purl *p, unsigned flags, struct err *err)
 /* Append `s` percent-encoded; '/' is kept as a segment separator when `keep_slash`. */
 static void put_encoded(struct buf *b, const char *s, bool keep_slash)
 {
-	static const char hex[] = "0123456789ABCDEF";
-
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
@@ -611,7 +655,7 @@ static void put_encoded(struct buf *b, const char *s, bool keep_slash)
 			buf_putc(b, *s);
 			continue;
 		}
-		char triplet[3] = {'%', hex[c >> 4], hex[c & 15]};
+		char triplet[3] = {'%', hex_digits[c >> 4], hex_digits[c & 15]};
 
 		buf_append(b, triplet, sizeof triplet);
 	}
@@ -650,6 +694,21 @@ static void format_into(struct buf *b, const struct purl *p)
 	}
 }
 
+/* The canonical string must parse again, so it is held to PURL_MAX_LEN too: escaping can
+ * make it three times longer than the input (every byte >= 0x80 becomes %XX). */
+static enum status check_canonical_length(const struct purl *p, struct err *err)
+{
+	struct buf b = BUF_INIT(PURL_MAX_LEN);
+
+	format_into(&b, p);
+	bool over = b.overflow;
+
+	buf_release(&b);
+	return over ? err_set(err, ST_INVALID, "purl is longer than %d bytes in canonical form",
+	                      PURL_MAX_LEN)
+	            : ST_OK;
+}
+
 /* ---- Public functions ---- */
 
 enum status purl_parse(const char *s, size_t len, unsigned flags, struct purl *out, struct err *err)
@@ -680,8 +739,10 @@ enum status purl_parse(const char *s, size_t len, unsigned flags, struct purl *o
 	*out = raw;
 	raw = (struct purl){0};
 out:
-	if (st != ST_OK)
-		err_detail(err, "purl \"%.*s\"", (int)(len > 200 ? 200 : len), s ? s : "");
+	if (st != ST_OK) {
+		char q[3 * SHOWN_DETAIL_MAX + 4];
+		err_detail(err, "purl \"%s\"", shown(q, s ? s : "", s ? len : 0, SHOWN_DETAIL_MAX));
+	}
 	purl_release(&raw);
 	return st;
 }

@@ -35,7 +35,9 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-/* Longest purl string accepted by purl_parse() and purl_canonicalize(), in bytes. */
+/* Longest purl string accepted by purl_parse() and purl_canonicalize(), in bytes; a purl
+ * whose canonical form (purl_format()) would be longer is refused too, so that every
+ * canonical string parses again. */
 #define PURL_MAX_LEN 4096
 
 struct purl_qualifier {
@@ -68,9 +70,11 @@ enum purl_flags {
  * validate it against its type's rules and normalize it (see the top of this file).
  * Ownership: on ST_OK `*out` owns copies of all strings; call purl_release(out).
  *            On failure `*out` is zeroed and nothing needs releasing.
- * Errors: ST_INVALID (syntax, bad percent-escape, NUL byte, longer than PURL_MAX_LEN,
- *         missing name, or a type rule such as a prohibited namespace), with err->msg
- *         naming the problem and err->detail quoting the input.
+ * Errors: ST_INVALID (syntax, bad percent-escape, NUL byte, longer than PURL_MAX_LEN
+ *         as given or in canonical form, missing name, or a type rule such as a prohibited namespace), with err->msg
+ *         naming the problem and err->detail quoting the input. Both show input bytes
+ *         outside printable ASCII as %XX and cut long input with "...", so they are ASCII
+ *         whatever the input.
  * Threads: pure.
  */
 enum status purl_parse(const char *s, size_t len, unsigned flags, struct purl *out,
@@ -83,7 +87,8 @@ enum status purl_parse(const char *s, size_t len, unsigned flags, struct purl *o
  * purl_format() for the string.
  * Ownership: `*in` is only read; on ST_OK `*out` owns its strings (purl_release(out)),
  *            on failure `*out` is zeroed.
- * Errors: ST_INVALID (missing type or name, bad type or qualifier key, type rule), as above.
+ * Errors: ST_INVALID (missing type or name, bad type or qualifier key, type rule, canonical
+ *         form longer than PURL_MAX_LEN), as above.
  * Threads: pure.
  */
 enum status purl_build(const struct purl *in, unsigned flags, struct purl *out, struct err *err);

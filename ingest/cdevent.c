@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "ingest/cdevents_types.h"
+#include "ingest/json_check.h"
 
 /* Oldest and newest spec minor versions (0.x) this build knows. */
 #define CDEVENT_MIN_MINOR 3
@@ -32,12 +33,15 @@ struct check {
 	struct err *err;
 };
 
+/* `arg` is often the offending value: at most 100 bytes of it are quoted, whole UTF-8
+ * characters only, so that the message fits and stays valid UTF-8. */
 static enum status invalid(struct check *c, const char *field, const char *fmt, const char *arg)
 {
-	char pointer[256];
+	char pointer[256], shown[104];
 
 	snprintf(pointer, sizeof pointer, "%s%s", c->ptr, field);
-	err_set(c->err, ST_INVALID, fmt, pointer, arg);
+	snprintf(shown, sizeof shown, "%.*s", (int)json_utf8_prefix(arg, strlen(arg), 100), arg);
+	err_set(c->err, ST_INVALID, fmt, pointer, shown);
 	err_pointer(c->err, pointer);
 	return ST_INVALID;
 }

@@ -39,7 +39,8 @@ static enum media media_of(const char *ct, struct err *err)
 		charset += 8;
 		charset += *charset == '"';
 		if (strncasecmp(charset, "utf-8", 5) != 0 && strncasecmp(charset, "us-ascii", 8) != 0) {
-			err_set(err, ST_UNSUPPORTED, "unsupported charset in Content-Type \"%.100s\"", ct);
+			err_set(err, ST_UNSUPPORTED, "unsupported charset in Content-Type \"%.*s\"",
+				(int)json_utf8_prefix(ct, strlen(ct), 100), ct);
 			return MEDIA_OTHER;
 		}
 	}
@@ -49,7 +50,8 @@ static enum media media_of(const char *ct, struct err *err)
 		return MEDIA_CE;
 	if (n == 34 && strncasecmp(ct, "application/cloudevents-batch+json", n) == 0)
 		return MEDIA_CE_BATCH;
-	err_set(err, ST_UNSUPPORTED, "unsupported media type \"%.*s\"", (int)(n > 100 ? 100 : n), ct);
+	err_set(err, ST_UNSUPPORTED, "unsupported media type \"%.*s\"",
+		(int)json_utf8_prefix(ct, n, 100), ct);
 	err_detail(err, "Send CDEvents as application/json (binary mode or a bare CDEvent), "
 			"application/cloudevents+json or application/cloudevents-batch+json.");
 	return MEDIA_OTHER;
@@ -133,6 +135,23 @@ static void pointer_push(struct buf *path, const char *name)
 	}
 }
 
+/* The error for a duplicate member at `path`. A path too long for err->pointer is cut to
+ * the longest ancestor that fits (a cut inside a name would point elsewhere, or inside a
+ * UTF-8 character); the message quotes at most 200 bytes of it, whole characters only. */
+static void duplicate_error(const struct buf *path, struct err *err)
+{
+	char pointer[sizeof err->pointer];
+	size_t n = path->len;
+
+	err_set(err, ST_INVALID, "duplicate member name at %.*s",
+		(int)json_utf8_prefix(path->data, n, 200), path->data);
+	while (n >= sizeof pointer)
+		for (n--; n && path->data[n] != '/'; n--)
+			;
+	snprintf(pointer, sizeof pointer, "%.*s", (int)n, path->data);
+	err_pointer(err, pointer);
+}
+
 /* Duplicate member names anywhere in the tree; fills err with the pointer of the first. */
 static bool has_duplicates(const cJSON *node, struct buf *path, struct err *err)
 {
@@ -141,8 +160,7 @@ static bool has_duplicates(const cJSON *node, struct buf *path, struct err *err)
 
 	if (dup) {
 		pointer_push(path, dup);
-		err_set(err, ST_INVALID, "duplicate member name at %s", buf_cstr(path));
-		err_pointer(err, buf_cstr(path));
+		duplicate_error(path, err);
 		return true;
 	}
 	for (const cJSON *a = node->child; a; a = a->next, index++) {
@@ -261,15 +279,16 @@ static enum status ce_attributes(const cJSON *ce, const char *ptr, struct ce_att
 	char pointer[128];
 	if (strcmp(specversion, "1.0") != 0) {
 		snprintf(pointer, sizeof pointer, "%s/specversion", ptr);
-		err_set(err, ST_INVALID, "unsupported CloudEvents specversion \"%.20s\" (expected "
-			"\"1.0\")", specversion);
+		err_set(err, ST_INVALID, "unsupported CloudEvents specversion \"%.*s\" (expected "
+			"\"1.0\")", (int)json_utf8_prefix(specversion, strlen(specversion), 20),
+			specversion);
 		err_pointer(err, pointer);
 		return ST_INVALID;
 	}
 	if (dct && !json_media(dct)) {
 		snprintf(pointer, sizeof pointer, "%s/datacontenttype", ptr);
-		err_set(err, ST_INVALID, "%s \"%.60s\" is not JSON, so data is not a CDEvent",
-			pointer, dct);
+		err_set(err, ST_INVALID, "%s \"%.*s\" is not JSON, so data is not a CDEvent",
+			pointer, (int)json_utf8_prefix(dct, strlen(dct), 60), dct);
 		err_pointer(err, pointer);
 		return ST_INVALID;
 	}
@@ -410,8 +429,9 @@ static enum status binary_attrs(const struct ingest_request *req, char *vals[5],
 			return ST_INVALID;
 	}
 	if (strcmp(vals[0], "1.0") != 0)
-		return err_set(err, ST_INVALID, "unsupported CloudEvents specversion \"%.20s\" in "
-			       "ce-specversion (expected \"1.0\")", vals[0]);
+		return err_set(err, ST_INVALID, "unsupported CloudEvents specversion \"%.*s\" in "
+			       "ce-specversion (expected \"1.0\")",
+			       (int)json_utf8_prefix(vals[0], strlen(vals[0]), 20), vals[0]);
 	return ST_OK;
 }
 

@@ -41,7 +41,8 @@ struct ingest_batch {
  * Ownership: on ST_OK the caller owns *out (ingest_batch_release). On failure *out holds no
  * events (its `item` may name the failing batch item).
  * Errors: ST_INVALID (400; err->pointer names the field), ST_UNSUPPORTED (415: media type),
- * ST_TOO_LARGE (413: more than max_batch events).
+ * ST_TOO_LARGE (413: more than max_batch events). Whatever the input, err->msg, detail and
+ * pointer are valid UTF-8: they quote only a bounded prefix of a value, whole characters.
  */
 enum status envelope_parse(const struct ingest_request *req, struct ingest_batch *out,
 			   struct err *err);

@@ -280,16 +280,22 @@ enum status json_check(const char *s, size_t len, int max_depth, struct err *err
 	return ST_OK;
 }
 
-bool json_utf8_valid(const char *s, size_t len)
+size_t json_utf8_prefix(const char *s, size_t len, size_t max)
 {
 	struct err ignored;
-	struct scan sc = {(const unsigned char *)s, len, 0, 0, 0, &ignored};
+	struct scan sc = {(const unsigned char *)s, len < max ? len : max, 0, 0, 0, &ignored};
 
-	while (sc.pos < len) {
+	while (sc.pos < sc.len) {
+		size_t at = sc.pos;
 		if (sc.s[sc.pos] < 0x80)
 			sc.pos++;
-		else if (!utf8_seq(&sc))
-			return false;
+		else if (!utf8_seq(&sc)) /* also a character cut by `max` */
+			return at;
 	}
-	return true;
+	return sc.pos;
+}
+
+bool json_utf8_valid(const char *s, size_t len)
+{
+	return json_utf8_prefix(s, len, len) == len;
 }

@@ -25,4 +25,11 @@ enum status json_check(const char *s, size_t len, int max_depth, struct err *err
 /* Whether s[0..len) is valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
 bool json_utf8_valid(const char *s, size_t len);
 
+/*
+ * The length of the longest prefix of s[0..len) that is valid UTF-8 and at most `max` bytes:
+ * how much of untrusted text an error message may quote ("%.*s") so that the message stays
+ * valid UTF-8 (it goes into a JSON reply as it is) and never ends inside a character.
+ */
+size_t json_utf8_prefix(const char *s, size_t len, size_t max);
+
 #endif

@@ -13,6 +13,9 @@ if [ "${1:-}" = "--test" ]; then
   pkgs+=(libcmocka-dev util-linux chromium)
   # openssl: the command-line tool, which makes the certificates of the HTTPS test
   pkgs+=(openssl)
+  # clang and its libFuzzer runtime (libclang_rt.fuzzer, in libclang-rt-14-dev): the fuzz
+  # targets of tests/fuzz/, built and run by scripts/fuzz.sh
+  pkgs+=(clang libclang-rt-dev)
   # node and npm (for the CloudEvents JS SDK test): Debian's packages unless the machine
   # already has them from elsewhere (the two conflict)
   command -v node >/dev/null || pkgs+=(nodejs)

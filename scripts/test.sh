@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: install what is missing, build,
 # start a private PostgreSQL under build/test-pg, run ctest (unit and db tests), stop it.
-# Then the same suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
-#   scripts/test.sh            both passes
+# Then the same suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer, and
+# a short run (25 s) of each libFuzzer target (scripts/fuzz.sh --short, clang, build-fuzz/).
+#   scripts/test.sh            all three
 #   scripts/test.sh --fast     the plain build only
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,4 +31,6 @@ if [ "${1:-}" != "--fast" ]; then
   echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build-asan -DCDLENS_SANITIZE=ON
+  echo "== fuzz targets, 25 s each (scripts/fuzz.sh --short)"
+  scripts/fuzz.sh --short
 fi

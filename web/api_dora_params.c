@@ -60,6 +60,9 @@ static enum status parse_time(const struct query *q, const char *name, int64_t *
 	return ST_OK;
 }
 
+/* 0001-01-01T00:00:00Z: the earliest instant core/clock.c (and so the SQL) takes. */
+#define DORA_EARLIEST_US (-62135596800LL * 1000000)
+
 static enum status parse_window(const struct query *q, struct dora_params *p, struct err *err)
 {
 	const int64_t day = DORA_US_PER_DAY;
@@ -70,6 +73,10 @@ static enum status parse_window(const struct query *q, struct dora_params *p, st
 	p->from_us = p->to_us - DORA_DEFAULT_DAYS * day;
 	if (parse_time(q, "from", &p->from_us, err) != ST_OK)
 		return ST_INVALID;
+	if (p->from_us < DORA_EARLIEST_US) /* only a default "from": a given one is in range */
+		return err_set(err, ST_INVALID, "parameter \"to\" is less than %d days after "
+			       "0001-01-01, so the default \"from\" is out of range: give \"from\" "
+			       "too", DORA_DEFAULT_DAYS);
 	if (p->from_us >= p->to_us)
 		return err_set(err, ST_INVALID, "parameter \"from\" must be earlier than \"to\"");
 	if (p->to_us - p->from_us > DORA_MAX_DAYS * day)
@@ -95,12 +102,14 @@ static enum status parse_options(struct request *req, struct dora_params *p)
 			       "month");
 	p->year = tiers_latest_year(req->app->tiers);
 	if (report) {
-		char *end;
-		long y = strtol(report, &end, 10);
-		if (*end || !tiers_has_year(req->app->tiers, (int)y))
+		/* four digits exactly: strtol() would also take " 2023", "+2023", "02023" and, cut
+		 * to int, 4294969319 as 2023 */
+		bool digits = strlen(report) == 4 && strspn(report, "0123456789") == 4;
+		int y = digits ? atoi(report) : 0;
+		if (!digits || !tiers_has_year(req->app->tiers, y))
 			return err_set(&req->err, ST_INVALID, "parameter \"report\" names no DORA "
 				       "report year with tiers (%s)", tiers_years(req->app->tiers));
-		p->year = (int)y;
+		p->year = y;
 	}
 	if (format && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0)
 		return err_set(&req->err, ST_INVALID, "parameter \"format\" must be csv or json");

@@ -90,15 +90,16 @@ static char *decode(const char *s, size_t n, size_t *len, size_t *bad)
 static enum status decode_part(const char *raw, size_t n, const char *shown, size_t nshown,
 			       char **out, struct err *err)
 {
-	char name[QUERY_QUOTE_MAX];
+	char name[QUERY_QUOTE_MAX], escape[QUERY_QUOTE_MAX];
 	size_t len = 0, bad = 0;
 
 	quote_name(name, shown, nshown);
 	*out = decode(raw, n, &len, &bad);
 	if (!*out) {
-		size_t elen = n - bad < 3 ? n - bad : 3;
-		err_set(err, ST_INVALID, "parameter \"%s\" has an invalid percent-escape \"%.*s\"",
-			name, (int)elen, raw + bad);
+		/* quoted like the name: the bytes after '%' may be anything, "%\xae" included */
+		quote_name(escape, raw + bad, n - bad < 3 ? n - bad : 3);
+		err_set(err, ST_INVALID, "parameter \"%s\" has an invalid percent-escape \"%s\"",
+			name, escape);
 		err_detail(err, "Every '%%' must be followed by two hexadecimal digits; write a "
 				"literal '%%' as %%25.");
 		return ST_INVALID;

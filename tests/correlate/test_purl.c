@@ -667,8 +667,29 @@ static const struct {
 	{"pkg:julia/Dates@1.9.0", 0, "type \"julia\" requires the qualifier \"uuid\""},
 	{"pkg:cpan/URI::PackageURL", 0, "cpan name \"URI::PackageURL\" is a module name, not a distribution"},
 	{"pkg:chrome-extension/dogs", 0, "chrome-extension name is not 32 letters a-p"},
+	/* input bytes outside printable ASCII are shown as %XX, in messages and the detail, so
+	 * that both are ASCII whatever the input (found by tests/fuzz/fuzz_purl.c;
+	 * tests/fuzz/regressions/purl/detail-cut-inside-utf8) */
+	{"pkg:caf\xc3\xa9/x", 0, "type \"caf%C3%A9\" contains an invalid character"},
+	{"pkg:\xc3\xa9/x", 0, "type \"%C3%A9\" does not start with a letter"},
+	{"pk\xc3\xa9:npm/x", 0, "scheme \"pk%C3%A9\" is not \"pkg\""},
+	{"pkg:npm/x?fl\xc3\xa9g", PURL_STRICT, "qualifier \"fl%C3%A9g\" has no '='"},
+	{"pkg:npm/x?\xc3\xa9=1", 0, "qualifier key \"%C3%A9\" does not start with a letter"},
+	{"pkg:npm/x?a\xc3\xa9=1", 0, "qualifier key \"a%C3%A9\" contains an invalid character"},
+	{"pkg:npm/x?A\xc3\xa9=1", PURL_STRICT, "qualifier key \"A%C3%A9\" is not lowercase"},
+	/* a decoded name can hold any byte */
+	{"pkg:cpan/A%FF::B", 0, "cpan name \"A%FF::B\" is a module name, not a distribution"},
+	{"pkg:cpan/A%0A::B", 0, "cpan name \"A%0A::B\" is a module name, not a distribution"},
 };
 /* clang-format on */
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return false;
+	return true;
+}
 
 static void rejects_malformed(void **state)
 {
@@ -682,13 +703,41 @@ static void rejects_malformed(void **state)
 		assert_int_equal(purl_parse(in, strlen(in), rejected_cases[i].flags, &p, &err),
 		                 ST_INVALID);
 		assert_string_equal(err.msg, rejected_cases[i].msg);
-		assert_non_null(strstr(err.detail, in));
+		assert_true(printable(err.msg) && printable(err.detail));
+		assert_true(!printable(in) || strstr(err.detail, in));
 		assert_null(p.type);
 		assert_null(p.name);
 		assert_null(p.qualifiers);
 		assert_int_equal(p.nqualifiers, 0);
 		purl_release(&p);
 	}
+}
+
+/* prefix, n two-byte characters (U+00E9), suffix: input that escaping makes longer. */
+static void put_accented(struct buf *b, const char *prefix, int n, const char *suffix)
+{
+	buf_puts(b, prefix);
+	for (int i = 0; i < n; i++)
+		buf_puts(b, "\xc3\xa9");
+	buf_puts(b, suffix);
+}
+
+/* Long input is cut in messages (64 bytes) and the detail (160 bytes), escaped as above. */
+static void messages_cut_long_input(void **state)
+{
+	struct buf in = BUF_INIT(0);
+	struct purl p;
+	struct err err = {0};
+
+	(void)state;
+	put_accented(&in, "pkg:a", 100, "/x");
+	assert_int_equal(purl_parse(buf_cstr(&in), in.len, 0, &p, &err), ST_INVALID);
+	assert_non_null(strstr(err.msg, "\"a%C3%A9"));
+	assert_non_null(strstr(err.msg, "%C3...\" contains an invalid character"));
+	/* the detail quotes at most 160 input bytes, escaped: "pkg:a", 77 characters and a byte */
+	assert_int_equal(strlen(err.detail), strlen("purl \"pkg:a") + 77 * 6 + strlen("%C3...\""));
+	assert_string_equal(err.detail + strlen(err.detail) - 7, "%C3...\"");
+	buf_release(&in);
 }
 
 /* ---- API contract ---- */
@@ -739,6 +788,30 @@ static void input_is_bounded(void **state)
 	free(s);
 }
 
+/* The canonical form is bounded too, so that it always parses again: escaping makes it up to
+ * three times longer than the input (found by tests/fuzz/fuzz_purl.c;
+ * tests/fuzz/regressions/purl/canonical-too-long). */
+static void canonical_form_is_bounded(void **state)
+{
+	struct buf in = BUF_INIT(0), out = BUF_INIT(0);
+	struct purl p;
+	struct err err = {0};
+
+	(void)state;
+	/* "pkg:generic/" + 680 two-byte characters (4080 bytes escaped) + "aaaa": 4096 bytes */
+	put_accented(&in, "pkg:generic/", 680, "aaaa");
+	assert_int_equal(purl_canonicalize(buf_cstr(&in), in.len, 0, &out, &err), ST_OK);
+	assert_int_equal(out.len, PURL_MAX_LEN);
+	assert_int_equal(purl_parse(buf_cstr(&out), out.len, 0, &p, &err), ST_OK);
+	purl_release(&p);
+	buf_putc(&in, 'a'); /* 1377 bytes given, 4097 canonical */
+	assert_int_equal(purl_parse(buf_cstr(&in), in.len, 0, &p, &err), ST_INVALID);
+	assert_string_equal(err.msg, "purl is longer than 4096 bytes in canonical form");
+	assert_null(p.name);
+	buf_release(&out);
+	buf_release(&in);
+}
+
 static void canonicalize_appends(void **state)
 {
 	struct buf out = BUF_INIT(0);
@@ -786,8 +859,10 @@ int main(void)
 	    cmocka_unit_test(cdlens_canonical),
 	    cmocka_unit_test(cdlens_same_artifact),
 	    cmocka_unit_test(rejects_malformed),
+	    cmocka_unit_test(messages_cut_long_input),
 	    cmocka_unit_test(parse_components),
 	    cmocka_unit_test(input_is_bounded),
+	    cmocka_unit_test(canonical_form_is_bounded),
 	    cmocka_unit_test(canonicalize_appends),
 	    cmocka_unit_test(build_normalizes_a_copy),
 	};

@@ -22,6 +22,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "ingest/envelope.h"
+#include "ingest/json_check.h"
 
 #define TYPE "dev.cdevents.service.deployed.0.3.0"
 #define CONTENT                                                                                    \
@@ -217,6 +218,14 @@ static const struct media_case media[] = {
     {"multipart/form-data; boundary=x", BODY_BARE, ST_UNSUPPORTED, NULL,
      "unsupported media type \"multipart/form-data\""},
     {";", BODY_BARE, ST_UNSUPPORTED, NULL, "unsupported media type \"\""},
+    /* header bytes that are not UTF-8 are not quoted (found by tests/fuzz/fuzz_envelope.c,
+     * tests/fuzz/regressions/envelope/media-type-not-utf8) */
+    {"application/jso\x92\xf5", BODY_BARE, ST_UNSUPPORTED, NULL,
+     "unsupported media type \"application/jso\""},
+    {"text/caf\xc3\xa9\xff", BODY_BARE, ST_UNSUPPORTED, NULL,
+     "unsupported media type \"text/caf\xc3\xa9\""},
+    {"application/json; charset=\xe9", BODY_BARE, ST_UNSUPPORTED, NULL,
+     "unsupported charset in Content-Type \"application/json; charset=\""},
 };
 
 static void media_types(void **state)
@@ -1022,6 +1031,77 @@ static void duplicate_names(void **state)
 	assert_string_equal(err.pointer, "/context/id");
 }
 
+/* n copies of s. */
+static char *repeat(const char *s, size_t n)
+{
+	struct buf b = BUF_INIT(0);
+
+	for (size_t i = 0; i < n; i++)
+		buf_puts(&b, s);
+	return buf_detach(&b, NULL);
+}
+
+/* Messages quote at most so many bytes of a value, and only whole UTF-8 characters: a
+ * message goes into a JSON reply as it is (found by tests/fuzz/fuzz_envelope.c). */
+static void messages_quote_whole_characters(void **state)
+{
+	(void)state;
+	char *e15 = repeat("\xc3\xa9", 15), *e9 = repeat("\xc3\xa9", 9);
+	char *e80 = repeat("\xc3\xa9", 80), *e50 = repeat("\xc3\xa9", 50);
+	struct buf body = BUF_INIT(0), want = BUF_INIT(0);
+	struct ingest_batch out;
+	struct err err;
+
+	/* the CloudEvents specversion: 20 bytes at most, so "1" and 9 two-byte characters */
+	buf_printf(&body, "{\"specversion\":\"1%s\",\"id\":\"i\",\"source\":\"/s\",\"type\":\"t\","
+		   "\"data\":{}}", e15);
+	assert_int_equal(run_text("application/cloudevents+json", buf_cstr(&body), &out, &err),
+	                 ST_INVALID);
+	buf_printf(&want, "unsupported CloudEvents specversion \"1%s\" (expected \"1.0\")", e9);
+	assert_string_equal(err.msg, buf_cstr(&want));
+	/* a CDEvent value (context.type): 100 bytes at most */
+	buf_reset(&body);
+	buf_reset(&want);
+	buf_printf(&body, "{\"context\":{\"specversion\":\"0.5.1\",\"id\":\"i\",\"source\":\"/s\","
+		   "\"type\":\"x%s\",\"timestamp\":\"2024-01-02T03:04:05Z\"},\"subject\":{"
+		   SUBJ_OK "}}", e80);
+	assert_int_equal(run_text("application/json", buf_cstr(&body), &out, &err), ST_INVALID);
+	buf_printf(&want, "/context/type: \"x%.98s\" is not a CDEvents type", e50);
+	assert_non_null(strstr(err.msg, buf_cstr(&want)));
+	buf_release(&want);
+	buf_release(&body);
+	free(e15);
+	free(e9);
+	free(e80);
+	free(e50);
+}
+
+/* A duplicate deeper than err->pointer can hold is pointed at by its nearest ancestor that
+ * fits, never by a pointer cut inside a name or a character. */
+static void long_duplicate_paths(void **state)
+{
+	(void)state;
+	char *name = repeat("\xc3\xa9", 30); /* 60 bytes: 61 per level with its '/' */
+	struct buf body = BUF_INIT(0), path = BUF_INIT(0);
+	struct ingest_batch out;
+	struct err err;
+
+	for (int i = 0; i < 5; i++) {
+		buf_printf(&body, "{\"%s\":", name);
+		buf_printf(&path, "/%s", name);
+	}
+	buf_puts(&body, "{\"a\":1,\"a\":2}}}}}}");
+	assert_int_equal(run_text("application/json", buf_cstr(&body), &out, &err), ST_INVALID);
+	/* the full path, /<name>x5/a, is 307 bytes: its 4-level ancestor (244) is the pointer */
+	assert_int_equal(strlen(err.pointer), 4 * 61);
+	assert_memory_equal(err.pointer, buf_cstr(&path), 4 * 61);
+	assert_true(json_utf8_valid(err.msg, strlen(err.msg)));
+	assert_empty(&out);
+	buf_release(&path);
+	buf_release(&body);
+	free(name);
+}
+
 /* Names that only look alike are not duplicates. */
 static void near_duplicates_accepted(void **state)
 {
@@ -1070,6 +1150,8 @@ int main(void)
 	    cmocka_unit_test(batch_too_large),
 	    cmocka_unit_test(duplicate_names),
 	    cmocka_unit_test(near_duplicates_accepted),
+	    cmocka_unit_test(messages_quote_whole_characters),
+	    cmocka_unit_test(long_duplicate_paths),
 	    cmocka_unit_test(release_is_safe),
 	};
 

@@ -561,6 +561,36 @@ static void utf8_uses_len(void **state)
 	assert_true(json_utf8_valid(NULL, 0));
 }
 
+/* json_utf8_prefix: how much of a value a message may quote (whole characters only). */
+static void utf8_prefix(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t max, want;
+	} prefix[] = {
+	    {"abc", 10, 3},
+	    {"abc", 2, 2},
+	    {"abc", 0, 0},
+	    {"caf\xc3\xa9", 5, 5},
+	    {"caf\xc3\xa9", 4, 3},          /* the cut would fall inside \xc3\xa9 */
+	    {"\xe2\x82\xac\xe2\x82\xac", 5, 3},
+	    {"\xf0\x9f\x98\x80", 3, 0},
+	    {"ab\xff", 10, 2},               /* stops before an invalid byte */
+	    {"a\xc0\xaf" "b", 10, 1},          /* or an overlong */
+	    {"\xed\xa0\x80", 10, 0},        /* or a surrogate */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof prefix / sizeof prefix[0]; i++) {
+		size_t got = json_utf8_prefix(prefix[i].in, strlen(prefix[i].in), prefix[i].max);
+		if (got != prefix[i].want)
+			fail_msg("json_utf8_prefix case %zu: %zu, expected %zu", i, got,
+			         prefix[i].want);
+	}
+	assert_int_equal(json_utf8_prefix("a\xc3\xa9", 2, 10), 1); /* reads only len bytes */
+	assert_int_equal(json_utf8_prefix(NULL, 0, 10), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +603,7 @@ int main(void)
 	    cmocka_unit_test(conformance_examples_valid),
 	    cmocka_unit_test(utf8_table),
 	    cmocka_unit_test(utf8_uses_len),
+	    cmocka_unit_test(utf8_prefix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,8 @@
  * `cases` is one table: an input query string, and either the decoded pairs it gives
  * (written "name=value|name=value", with <NONE> for no pairs) or the exact error message.
  * Limits (64 parameters, 2048-byte values) and the lookup functions have their own tests.
+ * The last tests are of dora_params_parse() (web/api_dora_params.c), the DORA endpoints'
+ * parameters on top of the parser, where fuzzing (tests/fuzz/fuzz_query.c) found bugs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +18,11 @@
 #include <cmocka.h>
 
 #include "core/buf.h"
+#include "metrics/tiers.h"
+#include "web/api_dora_params.h"
+#include "web/app.h"
 #include "web/query.h"
+#include "web/request.h"
 
 struct query_case {
 	const char *qs;
@@ -66,6 +72,11 @@ static const struct query_case cases[] = {
 	{"change=%g1&x=1", NULL, "parameter \"change\" has an invalid percent-escape \"%g1\""},
 	{"a=1&ch%zzange=1", NULL, "parameter \"ch%zzange\" has an invalid percent-escape \"%zz\""},
 	{"a%=1", NULL, "parameter \"a%\" has an invalid percent-escape \"%\""},
+	/* the escape is quoted like a name: a raw byte after '%' must not reach the message
+	 * (found by tests/fuzz/fuzz_query.c; input in tests/fuzz/regressions/query/) */
+	{"x=%\xae", NULL, "parameter \"x\" has an invalid percent-escape \"%%AE\""},
+	{"%\xae", NULL, "parameter \"%%AE\" has an invalid percent-escape \"%%AE\""},
+	{"x=a%\xe2\x82\xac", NULL, "parameter \"x\" has an invalid percent-escape \"%%E2%82\""},
 	/* NUL bytes and invalid UTF-8, after decoding */
 	{"x=a%00b", NULL, "parameter \"x\" contains a NUL byte"},
 	{"x%00=1", NULL, "parameter \"x%00\" contains a NUL byte"},
@@ -210,6 +221,80 @@ static void get_and_count(void **state)
 	query_release(NULL);
 }
 
+/* The DORA tests' state: the built-in tiers table. */
+static int tiers_setup(void **state)
+{
+	struct err err = {0};
+
+	*state = tiers_parse(tiers_builtin, &err);
+	return *state ? 0 : -1;
+}
+
+static int tiers_teardown(void **state)
+{
+	tiers_free(*state);
+	return 0;
+}
+
+/* dora_params_parse() of `qs` with the DORA endpoint's parameter names; the request's error
+ * is copied to *err. */
+static enum status dora_parse(void **state, const char *qs, struct dora_params *p,
+			      struct err *err)
+{
+	static const char *const allowed[] = {"from", "to", "service", "environment", "bucket",
+					      "report", NULL};
+	const struct app app = {.tiers = *state};
+	struct request req = {.app = &app, .query = qs};
+	enum status st = dora_params_parse(&req, allowed, p);
+
+	*err = req.err;
+	return st;
+}
+
+/* The default "from" (30 days before "to") cannot fall before 0001-01-01, the earliest time
+ * the window strings and the SQL take (found by tests/fuzz/fuzz_query.c; input in
+ * tests/fuzz/regressions/query/to-in-year-1). */
+static void dora_window_stays_in_range(void **state)
+{
+	struct dora_params p;
+	struct err err;
+
+	assert_int_equal(dora_parse(state, "to=0001-01-01T00:00:00Z", &p, &err), ST_INVALID);
+	assert_string_equal(err.msg, "parameter \"to\" is less than 30 days after 0001-01-01, so the "
+				 "default \"from\" is out of range: give \"from\" too");
+	dora_params_release(&p);
+	assert_int_equal(dora_parse(state, "to=0001-01-31T00:00:00Z", &p, &err), ST_OK);
+	assert_string_equal(p.from, "0001-01-01T00:00:00.000000Z");
+	dora_params_release(&p);
+	assert_int_equal(dora_parse(state, "from=0001-01-01T00:00:00Z&to=0001-01-02T00:00:00Z", &p,
+				    &err),
+			 ST_OK);
+	assert_string_equal(p.from, "0001-01-01T00:00:00.000000Z");
+	dora_params_release(&p);
+}
+
+/* report is a year written as four digits, nothing else (found by tests/fuzz/fuzz_query.c:
+ * "02023" was taken as 2023, and 4294969319, cut to an int, too; inputs in
+ * tests/fuzz/regressions/query/report-*). */
+static void dora_report_year_is_exact(void **state)
+{
+	static const char *const refused[] = {"report=02023", "report=+2023", "report=%2B2023",
+					      "report=2023+", "report=4294969319", "report=-2023",
+					      "report=0x7e7", "report=2023.0"};
+	struct dora_params p;
+	struct err err;
+
+	assert_int_equal(dora_parse(state, "report=2023", &p, &err), ST_OK);
+	assert_int_equal(p.year, 2023);
+	dora_params_release(&p);
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		if (dora_parse(state, refused[i], &p, &err) != ST_INVALID)
+			fail_msg("%s: accepted as %d", refused[i], p.year);
+		assert_non_null(strstr(err.msg, "parameter \"report\" names no DORA report year"));
+		dora_params_release(&p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +303,10 @@ int main(void)
 		cmocka_unit_test(names_are_limited_and_shortened_in_messages),
 		cmocka_unit_test(at_most_64_parameters),
 		cmocka_unit_test(get_and_count),
+		cmocka_unit_test_setup_teardown(dora_window_stays_in_range, tiers_setup,
+						tiers_teardown),
+		cmocka_unit_test_setup_teardown(dora_report_year_is_exact, tiers_setup,
+						tiers_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
