@@ -62,6 +62,14 @@ static const struct config_field fields[] = {
 	 "30000", 100, 3600000, "time a client has to send a request before it is dropped"},
 	{"db-pool", "CDLENS_DB_POOL", CFG_INT, F(db_pool), "4", 1, 64,
 	 "PostgreSQL connections for API queries"},
+	{"db-connect-timeout", "CDLENS_DB_CONNECT_TIMEOUT", CFG_INT, F(db_connect_timeout_s), "5",
+	 2, 3600, "seconds to wait for a PostgreSQL connection (libpq connect_timeout; also the "
+	 "time unacknowledged data or keepalives may go unanswered before a connection is "
+	 "dropped)"},
+	{"db-statement-timeout-ms", "CDLENS_DB_STATEMENT_TIMEOUT_MS", CFG_INT,
+	 F(db_statement_timeout_ms), "30000", 0, 86400000,
+	 "longest statement of the server's sessions (PostgreSQL statement_timeout; longer: 503); "
+	 "0 keeps the database's setting"},
 	{"committers", "CDLENS_COMMITTERS", CFG_INT, F(committers), "2", 1, 16,
 	 "group-commit threads, each with its own PostgreSQL connection"},
 	{"commit-max-events", "CDLENS_COMMIT_MAX_EVENTS", CFG_INT, F(commit_max_events), "5000",

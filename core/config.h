@@ -35,6 +35,8 @@ struct config {
 	long max_connections; /* concurrent connections accepted (queue length) */
 	long request_timeout_ms;
 	long db_pool;
+	long db_connect_timeout_s;   /* libpq connect_timeout (seconds) */
+	long db_statement_timeout_ms; /* statement_timeout of serve's sessions; 0: the server's */
 	long committers;
 	long commit_max_events; /* events per group-commit transaction */
 	bool correlate;         /* run the correlator thread */

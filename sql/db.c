@@ -5,6 +5,12 @@
  * while PostgreSQL is still down, and reconnect by itself once it is back. Each pooled
  * connection is checked with PQstatus on acquire and reset when bad.
  *
+ * Limits (db_set_limits()): connect_timeout bounds a connection attempt to a host that does
+ * not answer; tcp_user_timeout and keepalives (same number of seconds) drop an established
+ * connection whose host stopped answering, instead of waiting for TCP to give up (about
+ * 15 minutes); statement_timeout makes PostgreSQL cancel a statement that waits too long (a
+ * lock, an overloaded server), which is ST_UNAVAILABLE like a lost connection.
+ *
  * Pool invariant: `free_list` holds `nfree` connection slots (some may be unconnected);
  * `outstanding` = size - nfree. db_acquire waits on `cond` while nfree == 0; `waiting` counts
  * the threads doing so and `timeouts` those that gave up (both under `lock`, for metrics).
@@ -13,6 +19,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,6 +35,9 @@ struct db_conn {
 	const char *prepared[DB_MAX_PREPARED]; /* statement texts prepared on this session */
 	int nprepared;
 };
+
+/* Set once by main() before any thread connects, like the log level; read-only after. */
+static struct db_limits limits;
 
 struct db_pool {
 	pthread_mutex_t lock;
@@ -56,9 +66,10 @@ enum status db_result_error(struct db_conn *conn, const PGresult *res, const cha
 	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn->pg);
 	enum status st = ST_INTERNAL;
 
-	/* no SQLSTATE: the error was made by libpq itself, i.e. the connection broke */
+	/* no SQLSTATE: the error was made by libpq itself, i.e. the connection broke;
+	 * 57014: cancelled, by statement_timeout (a lock or an overloaded server) */
 	if (!state || PQstatus(conn->pg) != CONNECTION_OK || sqlstate_is(state, "08") ||
-	    sqlstate_is(state, "57P0") || sqlstate_is(state, "53"))
+	    sqlstate_is(state, "57P0") || sqlstate_is(state, "57014") || sqlstate_is(state, "53"))
 		st = ST_UNAVAILABLE;
 	else if (sqlstate_is(state, "23505"))
 		st = ST_CONFLICT;
@@ -172,16 +183,46 @@ bool db_binary_bool(const PGresult *res, int row, int col)
 	return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] != 0;
 }
 
+void db_set_limits(const struct db_limits *l)
+{
+	limits = *l;
+}
+
+/* PQconnectdbParams() with the URL expanded first, so that the limits given after it
+ * override the same parameters in the URL. */
+static PGconn *connect_with_limits(const char *url)
+{
+	char seconds[24], ms[24];
+	const char *keys[6] = {"dbname"}, *values[6] = {url};
+	int n = 1;
+
+	if (limits.connect_timeout_s > 0) {
+		snprintf(seconds, sizeof seconds, "%ld", limits.connect_timeout_s);
+		snprintf(ms, sizeof ms, "%ld", limits.connect_timeout_s * 1000);
+		keys[n] = "connect_timeout", values[n++] = seconds;
+		keys[n] = "tcp_user_timeout", values[n++] = ms;
+		keys[n] = "keepalives_idle", values[n++] = seconds;
+		keys[n] = "keepalives_interval", values[n++] = seconds;
+	}
+	keys[n] = values[n] = NULL;
+	return PQconnectdbParams(keys, values, 1);
+}
+
 static enum status open_pg(struct db_conn *conn, struct err *err)
 {
+	char settings[96] = "SET jit = off";
+
 	PQfinish(conn->pg);
 	conn->nprepared = 0; /* a new session has no prepared statements */
-	conn->pg = PQconnectdb(conn->url);
+	conn->pg = connect_with_limits(conn->url);
 	if (PQstatus(conn->pg) == CONNECTION_OK) {
 		PQsetNoticeProcessor(conn->pg, quiet_notice, NULL);
 		/* JIT compiles "expensive" plans for hundreds of milliseconds; our statements touch
 		 * few rows through indexes and were measured 20x slower with it (correlation). */
-		PQclear(PQexec(conn->pg, "SET jit = off"));
+		if (limits.statement_timeout_ms > 0)
+			snprintf(settings + strlen(settings), sizeof settings - strlen(settings),
+				 "; SET statement_timeout = %ld", limits.statement_timeout_ms);
+		PQclear(PQexec(conn->pg, settings));
 		return ST_OK;
 	}
 	const char *msg = PQerrorMessage(conn->pg);

@@ -18,6 +18,19 @@
 struct db_conn;
 struct db_pool;
 
+/* Limits for every connection opened after the call; 0 leaves a limit to libpq and the
+ * server (or to the same parameter in the URL, which a non-zero limit overrides).
+ * connect_timeout_s: libpq connect_timeout; also tcp_user_timeout and the keepalive idle and
+ * interval times, so an established connection whose host stopped answering is dropped.
+ * statement_timeout_ms: SET statement_timeout on each new session; a statement cancelled by
+ * it is ST_UNAVAILABLE.
+ * Threads: call from main() before any thread connects (not thread-safe). */
+struct db_limits {
+	long connect_timeout_s;
+	long statement_timeout_ms;
+};
+void db_set_limits(const struct db_limits *limits);
+
 /* Open a connection to `url`. Errors: ST_UNAVAILABLE (cannot connect), ST_INVALID (bad URL). */
 struct db_conn *db_connect(const char *url, struct err *err);
 void db_disconnect(struct db_conn *conn);  /* NULL: no-op */

@@ -3,7 +3,8 @@
  * it is the only place that exits the process on a failure (practice 9).
  *
  *   cdlens serve     config -> migrate -> committers + pool -> HTTP -> wait for SIGTERM
- *                    -> stop HTTP (in-flight requests finish) -> drain committers -> exit 0
+ *                    -> stop HTTP (refuse new connections, in-flight requests finish and are
+ *                    answered, web/server.c) -> drain committers -> exit 0
  *                    (the correlator thread follows the committed events throughout)
  *   cdlens migrate   config -> apply missing migrations -> exit
  *   cdlens demo      config -> migrate -> refuse a database with real events -> generate a
@@ -76,6 +77,9 @@ static void load_config(struct config *cfg, int argc, char **argv, unsigned flag
 	if (config_load(cfg, argc, argv, 2, flags, &err) != ST_OK)
 		die("%s", err.msg);
 	log_set_level((enum log_level)log_level_parse(cfg->log_level));
+	/* every command: a database host that does not answer fails the connection in time;
+	 * statements (migrations, recorrelate) are not limited, except while serving */
+	db_set_limits(&(struct db_limits){.connect_timeout_s = cfg->db_connect_timeout_s});
 }
 
 static void migrate_or_die(const struct config *cfg)
@@ -265,6 +269,8 @@ static int cmd_serve(int argc, char **argv)
 	app.production = prod;
 	app.tiers = tiers;
 	migrate_or_die(&cfg);
+	db_set_limits(&(struct db_limits){.connect_timeout_s = cfg.db_connect_timeout_s,
+					  .statement_timeout_ms = cfg.db_statement_timeout_ms});
 	app.pool = db_pool_new(cfg.database_url, (int)cfg.db_pool);
 	app.committer = committer_new(cfg.database_url, (int)cfg.committers,
 				      (size_t)cfg.commit_max_events);

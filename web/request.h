@@ -65,8 +65,11 @@ int reply_problem(struct request *req, const struct err *err, int index);
 bool request_authenticate(struct request *req, enum request_access access, const char **name);
 /* Value of a request header (case-insensitive), or NULL. */
 const char *request_header(const struct request *req, const char *name);
-/* Read the whole body into req->body, at most `max` bytes.
- * Errors: ST_TOO_LARGE (413), ST_INVALID (the client stopped sending). */
+/* Read the whole body into req->body, at most `max` bytes, within --request-timeout-ms of
+ * the handler's start (req->start_us; web/server.c cuts the reading side of a connection
+ * that is still sending after that, so a client trickling bytes cannot hold a worker).
+ * Errors: ST_TOO_LARGE (413), ST_INVALID (no Content-Length and not chunked; the client
+ * stopped sending, or was too slow). */
 enum status request_read_body(struct request *req, size_t max);
 
 #endif

@@ -75,6 +75,8 @@ static void defaults(void **state)
 	assert_int_equal(cfg.max_connections, 1024);
 	assert_int_equal(cfg.request_timeout_ms, 30000);
 	assert_int_equal(cfg.db_pool, 4);
+	assert_int_equal(cfg.db_connect_timeout_s, 5);
+	assert_int_equal(cfg.db_statement_timeout_ms, 30000);
 	assert_int_equal(cfg.committers, 2);
 	assert_int_equal(cfg.commit_max_events, 5000);
 	assert_int_equal(cfg.retry_after_s, 2);
@@ -86,6 +88,12 @@ static void defaults(void **state)
 	config_release(&cfg);
 	assert_int_equal(load(&cfg, 0, &err, ARGS("--database-url=" DB, "--correlate=false")), ST_OK);
 	assert_false(cfg.correlate);
+	config_release(&cfg);
+	/* 0: no statement timeout of cdlens's own (the database's setting applies) */
+	assert_int_equal(load(&cfg, 0, &err, ARGS("--database-url=" DB, "--db-connect-timeout=2",
+						  "--db-statement-timeout-ms=0")), ST_OK);
+	assert_int_equal(cfg.db_connect_timeout_s, 2);
+	assert_int_equal(cfg.db_statement_timeout_ms, 0);
 	config_release(&cfg);
 	assert_null(cfg.database_url);
 	assert_null(cfg.listen);
@@ -223,6 +231,13 @@ static const struct bad_case bad_values[] = {
      "--commit-max-events: invalid value \"0\" (expected 1 to 100000)"},
     {NULL, NULL, "--max-connections=100001",
      "--max-connections: invalid value \"100001\" (expected 1 to 100000)"},
+    /* libpq treats a connect_timeout of 1 as 2 */
+    {NULL, NULL, "--db-connect-timeout=1",
+     "--db-connect-timeout: invalid value \"1\" (expected 2 to 3600)"},
+    {NULL, NULL, "--db-statement-timeout-ms=-1",
+     "--db-statement-timeout-ms: invalid value \"-1\" (expected 0 to 86400000)"},
+    {"CDLENS_DB_STATEMENT_TIMEOUT_MS", "30s", NULL,
+     "--db-statement-timeout-ms: invalid value \"30s\" (expected 0 to 86400000)"},
     {"CDLENS_DB_POOL", "100", NULL, "--db-pool: invalid value \"100\" (expected 1 to 64)"},
     {"CDLENS_DB_POOL", "", NULL, "--db-pool: invalid value \"\" (expected 1 to 64)"},
     {NULL, NULL, "--insecure-no-auth=maybe",
@@ -726,6 +741,10 @@ static void usage_lists_every_option(void **state)
 	    "--request-timeout-ms",
 	    "--db-pool",
 	    "CDLENS_DB_POOL",
+	    "--db-connect-timeout",
+	    "CDLENS_DB_CONNECT_TIMEOUT",
+	    "--db-statement-timeout-ms",
+	    "CDLENS_DB_STATEMENT_TIMEOUT_MS",
 	    "--committers",
 	    "--commit-max-events",
 	    "--production-env",
@@ -750,7 +769,7 @@ static void usage_lists_every_option(void **state)
 	size_t lines = 0;
 	for (const char *p = text; *p; p++)
 		lines += *p == '\n';
-	assert_int_equal(lines, 19);
+	assert_int_equal(lines, 21);
 	free(text);
 }
 

@@ -130,6 +130,11 @@ int test_server_stop(struct test_server *s)
 	return -1;
 }
 
+void test_server_signal(const struct test_server *s, int sig)
+{
+	kill(s->pid, sig);
+}
+
 void test_server_kill(struct test_server *s)
 {
 	kill(s->pid, SIGKILL);

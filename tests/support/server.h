@@ -25,6 +25,8 @@ void test_server_spawn(struct test_server *s, const char *db_url, const char *co
 int test_server_wait_exit(struct test_server *s, int timeout_s);
 /* SIGTERM and wait; returns the exit status (or 128+signal). Fails after 30 s. */
 int test_server_stop(struct test_server *s);
+/* Send `sig` and return at once (test_server_wait_exit() reaps). */
+void test_server_signal(const struct test_server *s, int sig);
 /* SIGKILL and reap. */
 void test_server_kill(struct test_server *s);
 /* Wait until GET /readyz shows nothing waiting: no events queued for commit and none for the

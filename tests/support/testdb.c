@@ -2,11 +2,13 @@
 #include "support/testdb.h"
 
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -107,4 +109,45 @@ void testdb_exec(const char *url, const char *sql)
 		fail_msg("statement failed: %s: %s", sql, PQerrorMessage(c));
 	PQclear(r);
 	PQfinish(c);
+}
+
+struct testdb_hold {
+	PGconn *conn;
+	int ms;
+	pthread_t thread;
+};
+
+static void *hold_main(void *arg)
+{
+	struct testdb_hold *h = arg;
+
+	nanosleep(&(struct timespec){.tv_sec = h->ms / 1000, .tv_nsec = h->ms % 1000 * 1000000L},
+		  NULL);
+	PQclear(PQexec(h->conn, "COMMIT"));
+	return NULL;
+}
+
+struct testdb_hold *testdb_hold(const char *url, const char *lock_sql, int ms)
+{
+	struct testdb_hold *h = xcalloc(1, sizeof *h);
+
+	h->conn = connect_or_fail(url);
+	h->ms = ms;
+	PQclear(PQexec(h->conn, "BEGIN"));
+	PGresult *r = PQexec(h->conn, lock_sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("statement failed: %s: %s", lock_sql, PQerrorMessage(h->conn));
+	PQclear(r);
+	if (pthread_create(&h->thread, NULL, hold_main, h) != 0)
+		abort();
+	return h;
+}
+
+void testdb_hold_end(struct testdb_hold *h)
+{
+	if (!h)
+		return;
+	pthread_join(h->thread, NULL);
+	PQfinish(h->conn);
+	free(h);
 }

@@ -18,4 +18,12 @@ long testdb_long(const char *url, const char *sql, int nparams, const char *cons
 /* Run a statement; fails the test on error. */
 void testdb_exec(const char *url, const char *sql);
 
+/* Hold a lock from another session: a thread opens a connection, runs BEGIN and `lock_sql`
+ * (e.g. "LOCK TABLE events IN SHARE MODE"), keeps the transaction open for `ms`
+ * milliseconds, then commits. Returns once the lock is granted (fails the test if the
+ * statement fails). testdb_hold_end() waits for the commit and frees. */
+struct testdb_hold;
+struct testdb_hold *testdb_hold(const char *url, const char *lock_sql, int ms);
+void testdb_hold_end(struct testdb_hold *h);
+
 #endif
