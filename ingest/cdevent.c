@@ -27,6 +27,10 @@
 /* Oldest and newest spec minor versions (0.x) this build knows. */
 #define CDEVENT_MIN_MINOR 3
 #define CDEVENT_KNOWN_MINOR 5
+/* Longest context.id and context.source, in bytes: together they are the key of the events
+ * table, UNIQUE (source, id), and a btree entry must fit in a third of a page (2704 bytes);
+ * longer ones failed the insert (SQLSTATE 54000, a 500). */
+#define CDEVENT_MAX_KEY 1024
 
 struct check {
 	const char *ptr; /* prefix */
@@ -133,8 +137,8 @@ static bool same_instant(const char *a, const char *b)
 }
 
 /* A string member that may be filled from the envelope; returns its value or NULL. */
-static const char *context_string(struct check *c, const cJSON *ctx, const char *name,
-				  const char *fallback, const struct ce_attrs *ce, enum status *st)
+static const char *context_value(struct check *c, const cJSON *ctx, const char *name,
+				 const char *fallback, const struct ce_attrs *ce, enum status *st)
 {
 	const cJSON *v = member(ctx, name);
 	char field[64];
@@ -153,6 +157,22 @@ static const char *context_string(struct check *c, const cJSON *ctx, const char 
 	if (fallback && *fallback)
 		return fallback;
 	*st = invalid(c, field, "missing field %s%s", "");
+	return NULL;
+}
+
+/* context_value(), at most `max` bytes long (0: no limit). */
+static const char *context_string(struct check *c, const cJSON *ctx, const char *name,
+				  size_t max, const char *fallback, const struct ce_attrs *ce,
+				  enum status *st)
+{
+	const char *s = context_value(c, ctx, name, fallback, ce, st);
+	char field[64], limit[48];
+
+	if (!s || !max || strlen(s) <= max)
+		return s;
+	snprintf(field, sizeof field, "/context/%s", name);
+	snprintf(limit, sizeof limit, "%zu bytes", max);
+	*st = invalid(c, field, "%s is longer than %s", limit);
 	return NULL;
 }
 
@@ -256,10 +276,11 @@ static enum status check_context(struct check *c, const cJSON *ctx, const struct
 
 	if ((st = spec_version(c, ctx, out)) != ST_OK)
 		return st;
-	if (!(id = context_string(c, ctx, "id", ce ? ce->id : NULL, ce, &st)) ||
-	    !(source = context_string(c, ctx, "source", ce ? ce->source : NULL, ce, &st)) ||
-	    !(type = context_string(c, ctx, "type", ce ? ce->type : NULL, ce, &st)) ||
-	    !(ts = context_string(c, ctx, "timestamp", ce ? ce->time : NULL, ce, &st)))
+	if (!(id = context_string(c, ctx, "id", CDEVENT_MAX_KEY, ce ? ce->id : NULL, ce, &st)) ||
+	    !(source = context_string(c, ctx, "source", CDEVENT_MAX_KEY, ce ? ce->source : NULL, ce,
+				      &st)) ||
+	    !(type = context_string(c, ctx, "type", 0, ce ? ce->type : NULL, ce, &st)) ||
+	    !(ts = context_string(c, ctx, "timestamp", 0, ce ? ce->time : NULL, ce, &st)))
 		return st;
 	out->id = xstrdup(id);
 	out->source = xstrdup(source);

@@ -24,25 +24,49 @@
 
 enum media { MEDIA_NONE, MEDIA_JSON, MEDIA_CE, MEDIA_CE_BATCH, MEDIA_OTHER };
 
+/* Whether every charset parameter among `params` (what follows the media type:
+ * "; name=value" or "; name=\"value\"") is exactly utf-8 or us-ascii, in any case. Other
+ * parameters are ignored; a quoted value may hold ';'. */
+static bool charset_ok(const char *params)
+{
+	for (const char *p = params; *p == ';';) {
+		p += 1 + strspn(p + 1, " \t");
+		size_t n = strcspn(p, "=; \t");
+		bool charset = n == 7 && strncasecmp(p, "charset", 7) == 0;
+		p += n + strspn(p + n, " \t");
+		const char *v = p;
+		size_t vlen = 0;
+		if (*p == '=') {
+			p += 1 + strspn(p + 1, " \t");
+			v = p + (*p == '"');
+			vlen = *p == '"' ? strcspn(v, "\"") : strcspn(p, "; \t");
+			p = v + vlen + (*p == '"' && v[vlen] == '"');
+		}
+		p += strspn(p, " \t");
+		if (charset && ((*p && *p != ';') ||
+				(!(vlen == 5 && strncasecmp(v, "utf-8", 5) == 0) &&
+				 !(vlen == 8 && strncasecmp(v, "us-ascii", 8) == 0))))
+			return false;
+		p += strcspn(p, ";");
+	}
+	return true;
+}
+
 /* Media type of a Content-Type value, ignoring parameters; a charset other than UTF-8 is OTHER. */
 static enum media media_of(const char *ct, struct err *err)
 {
 	if (!ct || !*ct)
 		return MEDIA_NONE;
 	size_t n = strcspn(ct, ";");
+	const char *params = ct + n;
 	while (n && isspace((unsigned char)ct[n - 1]))
 		n--;
 	while (n && isspace((unsigned char)*ct))
 		ct++, n--;
-	const char *charset = strcasestr(ct + n, "charset=");
-	if (charset) {
-		charset += 8;
-		charset += *charset == '"';
-		if (strncasecmp(charset, "utf-8", 5) != 0 && strncasecmp(charset, "us-ascii", 8) != 0) {
-			err_set(err, ST_UNSUPPORTED, "unsupported charset in Content-Type \"%.*s\"",
-				(int)json_utf8_prefix(ct, strlen(ct), 100), ct);
-			return MEDIA_OTHER;
-		}
+	if (!charset_ok(params)) {
+		err_set(err, ST_UNSUPPORTED, "unsupported charset in Content-Type \"%.*s\"",
+			(int)json_utf8_prefix(ct, strlen(ct), 100), ct);
+		return MEDIA_OTHER;
 	}
 	if (n == 16 && strncasecmp(ct, "application/json", n) == 0)
 		return MEDIA_JSON;
@@ -70,30 +94,55 @@ static int hexval(char c)
 	return isdigit((unsigned char)c) ? c - '0' : (tolower((unsigned char)c) - 'a' + 10);
 }
 
-/* Percent-decode a ce-* header value (CloudEvents HTTP binding 3.1.3.2). */
+/* A header value in quoted-string form ("..." with backslash escapes, RFC 9110 5.6.4),
+ * unquoted into *out; false when the quotes are malformed (no closing quote, a lone
+ * backslash at the end, anything but whitespace after the closing quote). */
+static bool unquote(const char *v, struct buf *out)
+{
+	const char *p = v + 1;
+
+	for (; *p && *p != '"'; p++) {
+		if (*p == '\\' && !*++p)
+			return false;
+		buf_putc(out, *p);
+	}
+	return *p == '"' && p[1 + strspn(p + 1, " \t")] == '\0';
+}
+
+/* Decode a ce-* header value as the CloudEvents HTTP binding (3.1.3.2) says: first unquote
+ * a quoted-string, then percent-decode once. */
 static char *percent_decode(const char *name, const char *v, struct err *err)
 {
-	struct buf out = BUF_INIT(0);
+	struct buf out = BUF_INIT(0), unquoted = BUF_INIT(0);
+	char *decoded = NULL;
 
+	if (*v == '"') {
+		if (!unquote(v, &unquoted)) {
+			err_set(err, ST_INVALID, "invalid quoted-string in header %s", name);
+			goto out;
+		}
+		v = buf_cstr(&unquoted);
+	}
 	for (const char *p = v; *p; p++) {
 		if (*p != '%') {
 			buf_putc(&out, *p);
 			continue;
 		}
 		if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2])) {
-			buf_release(&out);
 			err_set(err, ST_INVALID, "invalid percent-encoding in header %s", name);
-			return NULL;
+			goto out;
 		}
 		buf_putc(&out, (char)(hexval(p[1]) * 16 + hexval(p[2])));
 		p += 2;
 	}
-	if (out.len != strlen(buf_cstr(&out)) || !json_utf8_valid(buf_cstr(&out), out.len)) {
-		buf_release(&out);
+	if (out.len != strlen(buf_cstr(&out)) || !json_utf8_valid(buf_cstr(&out), out.len))
 		err_set(err, ST_INVALID, "header %s is not valid UTF-8 after percent-decoding", name);
-		return NULL;
-	}
-	return buf_detach(&out, NULL);
+	else
+		decoded = buf_detach(&out, NULL);
+out:
+	buf_release(&unquoted);
+	buf_release(&out);
+	return decoded;
 }
 
 static int cmp_member(const void *a, const void *b)
@@ -223,19 +272,22 @@ static enum status finish_event(const struct ingest_request *req, const char *mo
 	return ST_OK;
 }
 
-static enum status ce_string_attr(const cJSON *ce, const char *name, bool required,
-				  const char *ptr, const char **out, struct err *err)
+/* How ce_string_attr() checks an attribute; absent and null are the same. */
+enum { ATTR_REQUIRED = 1 << 0, ATTR_NONEMPTY = 1 << 1 };
+
+static enum status ce_string_attr(const cJSON *ce, const char *name, int flags, const char *ptr,
+				  const char **out, struct err *err)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ce, name);
 
 	*out = NULL;
 	if (!v || cJSON_IsNull(v)) {
-		if (!required)
+		if (!(flags & ATTR_REQUIRED))
 			return ST_OK;
 		err_set(err, ST_INVALID, "missing CloudEvents attribute %s/%s", ptr, name);
-	} else if (!cJSON_IsString(v) || (required && !*v->valuestring)) {
-		err_set(err, ST_INVALID, "CloudEvents attribute %s/%s must be a non-empty string",
-			ptr, name);
+	} else if (!cJSON_IsString(v) || ((flags & ATTR_NONEMPTY) && !*v->valuestring)) {
+		err_set(err, ST_INVALID, "CloudEvents attribute %s/%s must be a %sstring", ptr, name,
+			flags & ATTR_NONEMPTY ? "non-empty " : "");
 	} else {
 		*out = v->valuestring;
 		return ST_OK;
@@ -261,7 +313,8 @@ static bool json_media(const char *dct)
 static enum status ce_attributes(const cJSON *ce, const char *ptr, struct ce_attrs *attrs,
 				 struct err *err)
 {
-	const char *specversion, *dct;
+	const int required = ATTR_REQUIRED | ATTR_NONEMPTY;
+	const char *specversion, *dct, *ignored;
 	enum status st;
 
 	if (!cJSON_IsObject(ce)) {
@@ -269,12 +322,15 @@ static enum status ce_attributes(const cJSON *ce, const char *ptr, struct ce_att
 		err_pointer(err, ptr);
 		return ST_INVALID;
 	}
-	if ((st = ce_string_attr(ce, "specversion", true, ptr, &specversion, err)) ||
-	    (st = ce_string_attr(ce, "id", true, ptr, &attrs->id, err)) ||
-	    (st = ce_string_attr(ce, "source", true, ptr, &attrs->source, err)) ||
-	    (st = ce_string_attr(ce, "type", true, ptr, &attrs->type, err)) ||
-	    (st = ce_string_attr(ce, "time", false, ptr, &attrs->time, err)) ||
-	    (st = ce_string_attr(ce, "datacontenttype", false, ptr, &dct, err)))
+	/* subject and dataschema are not used, but a CloudEvent needs them to be strings */
+	if ((st = ce_string_attr(ce, "specversion", required, ptr, &specversion, err)) ||
+	    (st = ce_string_attr(ce, "id", required, ptr, &attrs->id, err)) ||
+	    (st = ce_string_attr(ce, "source", required, ptr, &attrs->source, err)) ||
+	    (st = ce_string_attr(ce, "type", required, ptr, &attrs->type, err)) ||
+	    (st = ce_string_attr(ce, "time", 0, ptr, &attrs->time, err)) ||
+	    (st = ce_string_attr(ce, "datacontenttype", 0, ptr, &dct, err)) ||
+	    (st = ce_string_attr(ce, "subject", ATTR_NONEMPTY, ptr, &ignored, err)) ||
+	    (st = ce_string_attr(ce, "dataschema", ATTR_NONEMPTY, ptr, &ignored, err)))
 		return st;
 	char pointer[128];
 	if (strcmp(specversion, "1.0") != 0) {
@@ -462,6 +518,44 @@ out:
 	return st;
 }
 
+/* A body sent in a content coding (gzip, ...) is not the JSON it claims to be: only the
+ * identity coding (or no Content-Encoding) is taken, else ST_UNSUPPORTED. */
+static enum status content_coding(const struct ingest_request *req, struct err *err)
+{
+	const char *coding = find_header(req, "Content-Encoding");
+
+	if (!coding)
+		return ST_OK;
+	coding += strspn(coding, " \t");
+	size_t n = strlen(coding);
+	while (n && (coding[n - 1] == ' ' || coding[n - 1] == '\t'))
+		n--;
+	if (n == 0 || (n == 8 && strncasecmp(coding, "identity", 8) == 0))
+		return ST_OK;
+	err_set(err, ST_UNSUPPORTED, "unsupported content encoding \"%.*s\"",
+		(int)json_utf8_prefix(coding, n, 100), coding);
+	err_detail(err, "Send the body uncompressed, without Content-Encoding.");
+	return ST_UNSUPPORTED;
+}
+
+/* The media type of the request: one Content-Type (two may be read differently by a proxy
+ * in front), and the body in no content coding; else MEDIA_OTHER with err set (415). */
+static enum media request_media(const struct ingest_request *req, struct err *err)
+{
+	size_t types = 0;
+
+	for (size_t i = 0; i < req->nheaders; i++)
+		types += strcasecmp(req->headers[i].name, "Content-Type") == 0;
+	if (types > 1) {
+		err_set(err, ST_UNSUPPORTED, "more than one Content-Type");
+		return MEDIA_OTHER;
+	}
+	enum media media = media_of(req->content_type, err);
+	if (media != MEDIA_OTHER && content_coding(req, err) != ST_OK)
+		return MEDIA_OTHER;
+	return media;
+}
+
 enum status envelope_parse(const struct ingest_request *req, struct ingest_batch *out,
 			   struct err *err)
 {
@@ -470,7 +564,7 @@ enum status envelope_parse(const struct ingest_request *req, struct ingest_batch
 
 	memset(out, 0, sizeof *out);
 	out->item = -1;
-	switch (media_of(req->content_type, err)) {
+	switch (request_media(req, err)) {
 	case MEDIA_CE: st = parse_structured(req, out, err); break;
 	case MEDIA_CE_BATCH: st = parse_batch(req, out, err); break;
 	case MEDIA_NONE:

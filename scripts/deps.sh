@@ -16,6 +16,8 @@ if [ "${1:-}" = "--test" ]; then
   # clang and its libFuzzer runtime (libclang_rt.fuzzer, in libclang-rt-14-dev): the fuzz
   # targets of tests/fuzz/, built and run by scripts/fuzz.sh
   pkgs+=(clang libclang-rt-dev)
+  # valgrind: scripts/valgrind.sh, the server leak-free under memcheck for a whole session
+  pkgs+=(valgrind)
   # node and npm (for the CloudEvents JS SDK test): Debian's packages unless the machine
   # already has them from elsewhere (the two conflict)
   command -v node >/dev/null || pkgs+=(nodejs)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: install what is missing, build,
 # start a private PostgreSQL under build/test-pg, run ctest (unit and db tests), stop it.
-# Then the same suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer, and
-# a short run (25 s) of each libFuzzer target (scripts/fuzz.sh --short, clang, build-fuzz/).
-#   scripts/test.sh            all three
+# Then the same suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer; a
+# short run (25 s) of each libFuzzer target (scripts/fuzz.sh --short, clang, build-fuzz/);
+# and one ingest-and-query session of the server under valgrind (scripts/valgrind.sh).
+#   scripts/test.sh            all four
 #   scripts/test.sh --fast     the plain build only
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,4 +34,6 @@ if [ "${1:-}" != "--fast" ]; then
     run_suite build-asan -DCDLENS_SANITIZE=ON
   echo "== fuzz targets, 25 s each (scripts/fuzz.sh --short)"
   scripts/fuzz.sh --short
+  echo "== the server under valgrind, one ingest-and-query session (scripts/valgrind.sh)"
+  scripts/valgrind.sh
 fi

@@ -20,6 +20,7 @@
 #include "core/base64.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "ingest/json_check.h"
 #include "web/app.h"
 
 /* A JSON or CSV answer opened in a browser may load, run and frame nothing. */
@@ -70,6 +71,78 @@ static void http_date(char out[32])
 	strftime(out, 32, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
+/* Why the request's framing is ambiguous (RFC 9112 6.3), or NULL when it is not: a proxy in
+ * front may read such a request's end, and so the start of the next one, differently. */
+static const char *framing_problem(const struct request *req)
+{
+	const struct mg_request_info *ri = mg_get_request_info(req->conn);
+	int lengths = 0, codings = 0;
+
+	for (int i = 0; i < ri->num_headers; i++) {
+		const char *name = ri->http_headers[i].name, *v = ri->http_headers[i].value;
+		if (strcasecmp(name, "Transfer-Encoding") == 0) {
+			codings++;
+			continue;
+		}
+		if (strcasecmp(name, "Content-Length") != 0)
+			continue;
+		lengths++;
+		v += strspn(v, " \t");
+		size_t n = strspn(v, "0123456789");
+		if (n == 0 || v[n + strspn(v + n, " \t")] != '\0')
+			return "Content-Length is not a number of bytes";
+	}
+	/* civetweb keeps the first MG_MAX_HEADERS header fields and drops the rest unseen,
+	 * a Content-Length among them */
+	if (ri->num_headers >= MG_MAX_HEADERS)
+		return "too many header fields";
+	if (lengths > 1)
+		return "more than one Content-Length";
+	if (codings > 1)
+		return "more than one Transfer-Encoding";
+	if (lengths && codings)
+		return "both Content-Length and Transfer-Encoding";
+	return NULL;
+}
+
+bool request_well_formed(struct request *req)
+{
+	const struct mg_request_info *ri = mg_get_request_info(req->conn);
+	const char *problem = framing_problem(req);
+	int hosts = 0;
+
+	if (problem) {
+		err_set(&req->err, ST_INVALID, "the request's length is ambiguous: %s", problem);
+		err_detail(&req->err, "Send at most %d header fields, and the body with one "
+				      "Content-Length, or with Transfer-Encoding: chunked and no "
+				      "Content-Length.", MG_MAX_HEADERS - 1);
+		return false;
+	}
+	for (int i = 0; i < ri->num_headers; i++)
+		hosts += strcasecmp(ri->http_headers[i].name, "Host") == 0;
+	if (hosts > 1 || (hosts == 0 && strcmp(ri->http_version, "1.1") == 0)) {
+		err_set(&req->err, ST_INVALID, "the request has %s Host header (HTTP/1.1 needs one)",
+			hosts ? "more than one" : "no");
+		return false;
+	}
+	return true;
+}
+
+/* Whether, after refusing this request, the connection must close: some of its body may
+ * still be unread (it would be parsed as the next request), or its end is ambiguous. */
+static bool must_close(const struct request *req, int status)
+{
+	const struct mg_request_info *ri = mg_get_request_info(req->conn);
+
+	if (status < 400)
+		return false;
+	if (framing_problem(req))
+		return true;
+	return !req->body_read &&
+	       (strcmp(req->method, "POST") == 0 || mg_get_header(req->conn, "Transfer-Encoding") ||
+		(mg_get_header(req->conn, "Content-Length") && ri->content_length != 0));
+}
+
 /*
  * The whole response goes out in ONE write: with TCP_NODELAY, separate writes for the
  * headers and the body cost a second segment (and syscall) per response, which was the
@@ -81,6 +154,7 @@ int reply_with_headers(struct request *req, int status, const char *content_type
 	struct buf out = BUF_INIT(0);
 	char date[32];
 	bool head = strcasecmp(req->method, "HEAD") == 0;
+	bool close = must_close(req, status);
 
 	/* API answers are never cached, and allow nothing to a browser that opens one (no
 	 * script, no style, no framing); a caller may say otherwise (the dashboard's pages) */
@@ -104,13 +178,15 @@ int reply_with_headers(struct request *req, int status, const char *content_type
 		   "X-Frame-Options: DENY\r\n"
 		   "Referrer-Policy: no-referrer\r\n"
 		   "X-Request-Id: %s\r\n"
-		   "%s\r\n",
+		   "%s%s\r\n",
 		   status, reason(status), date, content_type, length,
 		   own_cache ? "" : "Cache-Control: no-store\r\n",
 		   own_csp ? "" : API_CSP,
-		   req->id, extra_headers ? extra_headers : "");
+		   req->id, extra_headers ? extra_headers : "", close ? "Connection: close\r\n" : "");
 	if (!head)
 		buf_append(&out, body, len);
+	if (close) /* civetweb does not read our headers: tell it too */
+		mg_disable_connection_keep_alive(req->conn);
 	mg_write(req->conn, out.data, out.len);
 	buf_release(&out);
 	return status;
@@ -155,28 +231,57 @@ int reply_csv(struct request *req, const struct buf *csv)
 				  csv->len);
 }
 
-int reply_problem(struct request *req, const struct err *err, int index)
+/* Append `text` as a JSON string, each byte that is not part of valid UTF-8 (a path or a
+ * header can hold any) written as U+FFFD, so that the problem body is always valid JSON. */
+static void append_json_text(struct buf *b, const char *text)
 {
-	int status = status_http(err->status);
+	struct buf clean = BUF_INIT(0);
+	size_t len = strlen(text);
+
+	for (size_t n; len; text += n, len -= n) {
+		n = json_utf8_prefix(text, len, len);
+		buf_append(&clean, text, n);
+		if (n < len) {
+			buf_puts(&clean, "\xef\xbf\xbd");
+			n++;
+		}
+	}
+	buf_json_str(b, buf_cstr(&clean), clean.len);
+	buf_release(&clean);
+}
+
+/* The RFC 9457 body (members in the order docs/INGEST.md lists) and its reply. */
+static int send_problem(struct request *req, int status, const struct err *err, int index,
+			const char *extra)
+{
 	struct buf b = BUF_INIT(0);
-	char extra[192] = "";
 
 	buf_printf(&b, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":",
 		   reason(status), status);
-	buf_json_cstr(&b, err->msg);
-	if (err->pointer[0] || err->status == ST_INVALID) {
+	append_json_text(&b, err->msg);
+	if (err->pointer[0] || status == 400) {
 		buf_puts(&b, ",\"pointer\":");
-		buf_json_cstr(&b, err->pointer);
+		append_json_text(&b, err->pointer);
 	}
 	if (index >= 0)
 		buf_printf(&b, ",\"index\":%d", index);
 	if (err->detail[0] && status < 500) { /* 5xx details are server internals: log only */
 		buf_puts(&b, ",\"hint\":");
-		buf_json_cstr(&b, err->detail);
+		append_json_text(&b, err->detail);
 	}
 	buf_puts(&b, ",\"instance\":");
-	buf_json_cstr(&b, req->path);
+	append_json_text(&b, req->path);
 	buf_printf(&b, ",\"request_id\":\"%s\"}", req->id);
+	reply_with_headers(req, status, "application/problem+json", extra, buf_cstr(&b), b.len);
+	buf_release(&b);
+	return status;
+}
+
+int reply_problem(struct request *req, const struct err *err, int index)
+{
+	int status = status_http(err->status);
+	char extra[192] = "";
+
 	if (status == 503)
 		snprintf(extra, sizeof extra, "Retry-After: %ld\r\n", req->app->cfg->retry_after_s);
 	else if (status == 401 && req->access == REQUEST_READ) /* Basic: browsers ask for it */
@@ -184,11 +289,16 @@ int reply_problem(struct request *req, const struct err *err, int index)
 			 "WWW-Authenticate: Basic realm=\"cdlens read\", charset=\"UTF-8\"\r\n");
 	else if (status == 401)
 		snprintf(extra, sizeof extra, "WWW-Authenticate: Bearer realm=\"cdlens\"\r\n");
-	else if (status == 413)
-		snprintf(extra, sizeof extra, "Connection: close\r\n");
-	reply_with_headers(req, status, "application/problem+json", extra, buf_cstr(&b), b.len);
-	buf_release(&b);
-	return status;
+	return send_problem(req, status, err, index, extra);
+}
+
+int reply_not_allowed(struct request *req, const char *allow)
+{
+	char extra[128];
+
+	err_set(&req->err, ST_INVALID, "method %s is not allowed on %s", req->method, req->path);
+	snprintf(extra, sizeof extra, "Allow: %s\r\n", allow);
+	return send_problem(req, 405, &req->err, -1, extra);
 }
 
 /* The secret in an Authorization header: "Bearer SECRET", or when `basic` is allowed,
@@ -259,6 +369,10 @@ enum status request_read_body(struct request *req, size_t max)
 	int n;
 
 	req->body.max = max;
+	/* civetweb sees no length when the header block was cut short (a folded line ends it):
+	 * what follows would be read as the next request */
+	if (ri->content_length < 0 && !request_header(req, "Transfer-Encoding"))
+		return err_set(&req->err, ST_INVALID, "the request has no Content-Length");
 	if (ri->content_length > (long long)max)
 		return err_set(&req->err, ST_TOO_LARGE, "request body of %lld bytes exceeds the "
 			       "limit of %zu bytes", ri->content_length, max);
@@ -277,5 +391,6 @@ enum status request_read_body(struct request *req, size_t max)
 	}
 	if (n < 0 || (ri->content_length >= 0 && (long long)req->body.len != ri->content_length))
 		return err_set(&req->err, ST_INVALID, "the request body ended early");
+	req->body_read = true;
 	return ST_OK;
 }

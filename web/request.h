@@ -32,6 +32,7 @@ struct request {
 	struct err err;
 	int64_t start_us;
 	int status;              /* the status sent, for the access log and metrics */
+	bool body_read;          /* request_read_body() read the whole body */
 	enum request_access access; /* set by request_authenticate(); decides a 401's challenge */
 };
 
@@ -44,7 +45,10 @@ int reply_json(struct request *req, int status, const char *json, size_t len);
 int reply_cjson(struct request *req, struct cJSON *root);
 /* Send 200 with a CSV body (text/csv; charset=utf-8). */
 int reply_csv(struct request *req, const struct buf *csv);
-/* Same with extra header lines ("Name: value\r\n..."), or NULL. */
+/* Same with extra header lines ("Name: value\r\n..."), or NULL.
+ * An error reply (>= 400) to a request whose body was not read whole (refused before it was
+ * read, too large, cut short) or whose framing is ambiguous says "Connection: close", and
+ * the connection closes after it: the rest of such a body is never read as a next request. */
 int reply_with_headers(struct request *req, int status, const char *content_type,
 		       const char *extra_headers, const char *body, size_t len);
 /*
@@ -53,6 +57,17 @@ int reply_with_headers(struct request *req, int status, const char *content_type
  * WWW-Authenticate on 401. Returns the HTTP status.
  */
 int reply_problem(struct request *req, const struct err *err, int index);
+/* Send 405 as a problem body like reply_problem()'s, with "Allow: <allow>". Returns 405. */
+int reply_not_allowed(struct request *req, const char *allow);
+/*
+ * Whether the request is well formed where civetweb lets it through (RFC 9112): its framing
+ * is unambiguous (fewer than MG_MAX_HEADERS header fields, since civetweb drops the rest
+ * unseen; at most one Content-Length, of digits only, and not with Transfer-Encoding), and
+ * an HTTP/1.1 request has exactly one Host. Otherwise fills req->err (ST_INVALID) and returns
+ * false: answer 400. After a framing problem the connection is closed, since where this
+ * request ends, and the next begins, is not known.
+ */
+bool request_well_formed(struct request *req);
 /*
  * Whether the request may have `access`: true when no tokens of that kind are configured
  * (open; *name = NULL) or when it presents one of their secrets (*name = the token's name,

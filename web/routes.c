@@ -84,17 +84,6 @@ static bool method_matches(const char *route_method, const char *method)
 	       (strcmp(method, "HEAD") == 0 && strcmp(route_method, "GET") == 0);
 }
 
-static int not_allowed(struct request *req, const char *allow)
-{
-	char extra[128];
-	const char *body = "{\"type\":\"about:blank\",\"title\":\"Method Not Allowed\","
-			   "\"status\":405}";
-
-	err_set(&req->err, ST_INVALID, "method %s is not allowed on %s", req->method, req->path);
-	snprintf(extra, sizeof extra, "Allow: %s\r\n", allow);
-	return reply_with_headers(req, 405, "application/problem+json", extra, body, strlen(body));
-}
-
 /* Call `handler` when the request may read (always, with no --read-tokens), else 401. */
 static int serve_read(struct request *req, int (*handler)(struct request *req))
 {
@@ -137,7 +126,7 @@ static int route(struct request *req, size_t *slot)
 			 allow[0] ? ", " : "");
 	}
 	if (allow[0])
-		return not_allowed(req, allow);
+		return reply_not_allowed(req, allow);
 	err_set(&req->err, ST_NOT_FOUND, "no resource at %s", req->path);
 	return reply_problem(req, &req->err, -1);
 }
@@ -154,7 +143,14 @@ int routes_dispatch(struct mg_connection *conn, void *cbdata)
 	req.method = ri->request_method;
 	req.path = ri->local_uri ? ri->local_uri : ri->request_uri;
 	req.query = ri->query_string;
-	int status = route(&req, &slot);
+	int status;
+	/* a malformed request (ambiguous length, no Host) is refused before any handler */
+	if (request_well_formed(&req)) {
+		status = route(&req, &slot);
+	} else {
+		slot = HTTP_STATS_OTHER;
+		status = reply_problem(&req, &req.err, -1);
+	}
 	int64_t us = clock_mono_us() - req.start_us;
 	http_stats_record(&app->http, slot, req.method, status, us);
 	if (status >= 400)

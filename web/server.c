@@ -102,14 +102,34 @@ static int log_civetweb(const struct mg_connection *conn, const char *message)
 	return 1;
 }
 
+/* The title of a problem civetweb's layer answers (RFC 9457: the status's phrase). */
+static const char *status_title(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 417: return "Expectation Failed";
+	case 431: return "Request Header Fields Too Large";
+	case 503: return "Service Unavailable";
+	}
+	return status < 500 ? "Bad Request" : "Server Error";
+}
+
 /* A problem+json answer written with civetweb's own calls (no struct request here). */
 static void send_problem(struct mg_connection *conn, int status, const char *detail,
 			 const char *retry_after)
 {
 	char body[512], len[16];
 	int n = snprintf(body, sizeof body,
-			 "{\"type\":\"about:blank\",\"status\":%d,\"detail\":\"%s\"}", status,
-			 detail);
+			 "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,"
+			 "\"detail\":\"%s\"}",
+			 status_title(status), status, detail);
 
 	mg_response_header_start(conn, status);
 	mg_response_header_add(conn, "Content-Type", "application/problem+json", -1);
@@ -131,7 +151,13 @@ static void send_problem(struct mg_connection *conn, int status, const char *det
 static int http_error(struct mg_connection *conn, int status, const char *msg)
 {
 	(void)msg;
-	send_problem(conn, status, "request refused by the HTTP layer", NULL);
+	/* an unsupported HTTP version (civetweb: 505) is the client's malformed request: a 4xx,
+	 * so that no hostile request is ever answered 5xx (docs/RELIABILITY.md) */
+	if (status == 505)
+		send_problem(conn, 400, "the HTTP version is not supported: send HTTP/1.0 or 1.1",
+			     NULL);
+	else
+		send_problem(conn, status, "request refused by the HTTP layer", NULL);
 	return 0;
 }
 

@@ -688,6 +688,41 @@ static void cloudevent_attributes(void **state)
 	cJSON_Delete(doc);
 }
 
+/* context.id and context.source are the events table's key: at most 1024 bytes each,
+ * whether the CDEvent carries them or the CloudEvent fills them in (a longer key failed
+ * the insert with a 500; tests/data/hostile/). */
+static void context_key_length(void **state)
+{
+	(void)state;
+	char long_id[1026], value[1040];
+	struct event ev;
+	struct err err = {0};
+
+	memset(long_id, 'k', sizeof long_id - 1);
+	long_id[sizeof long_id - 1] = '\0'; /* 1025 bytes */
+	const char *fields[] = {"/context/id", "/context/source"};
+	for (size_t i = 0; i < 2; i++) {
+		char msg[128];
+		cJSON *doc = parse(base_deployed);
+		snprintf(value, sizeof value, "\"%.1024s\"", long_id);
+		edit(doc, fields[i], value);
+		assert_int_equal(cdevent_extract(doc, NULL, "", &ev, &err), ST_OK);
+		assert_int_equal(strlen(i ? ev.source : ev.id), 1024);
+		event_release(&ev);
+		snprintf(value, sizeof value, "\"%s\"", long_id);
+		edit(doc, fields[i], value);
+		snprintf(msg, sizeof msg, "%s is longer than 1024 bytes", fields[i]);
+		expect_reject(doc, NULL, "", fields[i], msg, fields[i]);
+		/* filled in from the CloudEvent */
+		const struct ce_attrs ce = {long_id, long_id, NULL, NULL, NULL};
+		edit(doc, fields[i], NULL);
+		snprintf(msg, sizeof msg, "/data%s is longer than 1024 bytes", fields[i]);
+		snprintf(value, sizeof value, "/data%s", fields[i]);
+		expect_reject(doc, &ce, "/data", value, msg, "filled");
+		cJSON_Delete(doc);
+	}
+}
+
 /* Spec versions: which are accepted, and under which name. */
 struct spec_case {
 	const char *field; /* "specversion" or "version" */
@@ -1159,6 +1194,7 @@ int main(void)
 	    cmocka_unit_test(accepted_edits),
 	    cmocka_unit_test(subject_source_values),
 	    cmocka_unit_test(cloudevent_attributes),
+	    cmocka_unit_test(context_key_length),
 	    cmocka_unit_test(spec_versions),
 	    cmocka_unit_test(conformance_examples_extract),
 	    cmocka_unit_test(conformance_mutations),

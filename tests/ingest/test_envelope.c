@@ -226,6 +226,25 @@ static const struct media_case media[] = {
      "unsupported media type \"text/caf\xc3\xa9\""},
     {"application/json; charset=\xe9", BODY_BARE, ST_UNSUPPORTED, NULL,
      "unsupported charset in Content-Type \"application/json; charset=\""},
+    /* the charset is compared whole, not by prefix (tests/data/hostile/) */
+    {"application/json; charset=utf-8x", BODY_BARE, ST_UNSUPPORTED, NULL,
+     "unsupported charset in Content-Type \"application/json; charset=utf-8x\""},
+    {"application/json; charset=\"utf-8x\"", BODY_BARE, ST_UNSUPPORTED, NULL,
+     "unsupported charset in Content-Type \"application/json; charset=\"utf-8x\"\""},
+    {"application/json; charset=us-asciiz", BODY_BARE, ST_UNSUPPORTED, NULL,
+     "unsupported charset in Content-Type \"application/json; charset=us-asciiz\""},
+    {"application/json; charset=utf-8 latin1", BODY_BARE, ST_UNSUPPORTED, NULL,
+     "unsupported charset in Content-Type \"application/json; charset=utf-8 latin1\""},
+    {"application/json; charset=", BODY_BARE, ST_UNSUPPORTED, NULL,
+     "unsupported charset in Content-Type \"application/json; charset=\""},
+    {"application/json; charset", BODY_BARE, ST_UNSUPPORTED, NULL,
+     "unsupported charset in Content-Type \"application/json; charset\""},
+    {"application/json; charset=utf-8; charset=latin1", BODY_BARE, ST_UNSUPPORTED, NULL,
+     "unsupported charset in Content-Type \"application/json; charset=utf-8; charset=latin1\""},
+    {"application/json; CHARSET = \"UTF-8\" ; v=1", BODY_BARE, ST_OK, "bare", NULL},
+    {"application/json; profile=\"a;charset=x\"; charset=utf-8", BODY_BARE, ST_OK, "bare", NULL},
+    /* a parameter whose name merely ends in "charset" is not the charset */
+    {"application/json; xcharset=latin1", BODY_BARE, ST_OK, "bare", NULL},
 };
 
 static void media_types(void **state)
@@ -280,6 +299,63 @@ static void unsupported_media_hint(void **state)
 	assert_int_equal(run(&spec, cdevent_full, strlen(cdevent_full), &out, &err),
 	                 ST_UNSUPPORTED);
 	ingest_batch_release(&out);
+}
+
+/* A body in a content coding is refused (415) before it is parsed: it is not the JSON it
+ * claims to be, even when it happens to parse; so is a request with two Content-Types
+ * (tests/data/hostile/). */
+static void content_encodings(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *coding;
+		enum status want;
+	} cases[] = {
+	    {"identity", ST_OK},
+	    {" IDENTITY ", ST_OK},
+	    {"", ST_OK},
+	    {"gzip", ST_UNSUPPORTED},
+	    {"deflate", ST_UNSUPPORTED},
+	    {"br", ST_UNSUPPORTED},
+	    {"gzip, identity", ST_UNSUPPORTED},
+	    {"identity, gzip", ST_UNSUPPORTED},
+	    {"x-\xff", ST_UNSUPPORTED},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct ingest_header h[] = {{"content-encoding", cases[i].coding}};
+		const struct request_spec spec = {"application/json", h, 1, 0};
+		struct ingest_batch out;
+		struct err err;
+		enum status st = run(&spec, cdevent_full, strlen(cdevent_full), &out, &err);
+		if (st != cases[i].want)
+			fail_msg("Content-Encoding \"%s\": status %d (%s)", cases[i].coding, st,
+			         err.msg);
+		if (st != ST_OK) {
+			assert_true(json_utf8_valid(err.msg, strlen(err.msg)));
+			assert_non_null(strstr(err.msg, "unsupported content encoding \""));
+			assert_non_null(strstr(err.detail, "uncompressed"));
+			assert_empty(&out);
+		}
+		ingest_batch_release(&out);
+	}
+	/* two Content-Types (a proxy in front may read the other one) */
+	const struct ingest_header two[] = {{"Content-Type", "application/json"},
+	                                    {"content-type", "text/plain"}};
+	const struct request_spec dup = {"application/json", two, 2, 0};
+	struct ingest_batch dout;
+	struct err derr;
+	assert_int_equal(run(&dup, cdevent_full, strlen(cdevent_full), &dout, &derr),
+	                 ST_UNSUPPORTED);
+	assert_string_equal(derr.msg, "more than one Content-Type");
+	assert_empty(&dout);
+	/* the media type is checked first */
+	const struct ingest_header gz[] = {{"Content-Encoding", "gzip"}};
+	const struct request_spec xml = {"application/xml", gz, 1, 0};
+	struct ingest_batch out;
+	struct err err;
+	assert_int_equal(run(&xml, "<a/>", 4, &out, &err), ST_UNSUPPORTED);
+	assert_string_equal(err.msg, "unsupported media type \"application/xml\"");
 }
 
 /* The media type decides before the ce-* headers: a structured or batch body with a
@@ -440,6 +516,7 @@ struct binary_case {
 
 #define BAD_UTF8(h) "header " h " is not valid UTF-8 after percent-decoding"
 #define BAD_PCT(h) "invalid percent-encoding in header " h
+#define BAD_QUOTE(h) "invalid quoted-string in header " h
 
 static const struct binary_case binary[] = {
     {{NULL, NULL}, NULL, ST_OK, "ce-1", ""},
@@ -464,6 +541,18 @@ static const struct binary_case binary[] = {
     {{"ce-id", "%C0%80"}, NULL, ST_INVALID, BAD_UTF8("ce-id"), ""},
     {{"ce-id", "%ED%A0%80"}, NULL, ST_INVALID, BAD_UTF8("ce-id"), ""},
     {{"ce-type", "\xff"}, NULL, ST_INVALID, BAD_UTF8("ce-type"), ""},
+    /* quoted-string values are unquoted first, then percent-decoded (3.1.3.2) */
+    {{"ce-id", "\"quoted id\""}, NULL, ST_OK, "quoted id", ""},
+    {{"ce-id", "\"a\\\"b\\\\c%41\""}, NULL, ST_OK, "a\"b\\cA", ""},
+    {{"ce-specversion", "\"1.0\""}, NULL, ST_OK, "ce-1", ""},
+    {{"ce-id", "\"\"  "}, NULL, ST_INVALID, "missing field /context/id", "/context/id"},
+    {{"ce-id", "a\"b\""}, NULL, ST_OK, "a\"b\"", ""},
+    {{"ce-id", "\"unterminated"}, NULL, ST_INVALID, BAD_QUOTE("ce-id"), ""},
+    {{"ce-id", "\"a\"b"}, NULL, ST_INVALID, BAD_QUOTE("ce-id"), ""},
+    {{"ce-id", "\"a\\"}, NULL, ST_INVALID, BAD_QUOTE("ce-id"), ""},
+    {{"ce-id", "\""}, NULL, ST_INVALID, BAD_QUOTE("ce-id"), ""},
+    {{"ce-source", "\"%zz\""}, NULL, ST_INVALID, BAD_PCT("ce-source"), ""},
+    {{"ce-source", "\"%00\""}, NULL, ST_INVALID, BAD_UTF8("ce-source"), ""},
     /* ce-specversion must be 1.0 */
     {{"ce-specversion", "0.3"},
      NULL,
@@ -611,8 +700,8 @@ static const struct structured_case structured[] = {
      "/datacontenttype \"json\" is not JSON, so data is not a CDEvent", "/datacontenttype"},
     {"/datacontenttype", "\"\"", NULL, NULL,
      "/datacontenttype \"\" is not JSON, so data is not a CDEvent", "/datacontenttype"},
-    {"/datacontenttype", "5", NULL, NULL,
-     "CloudEvents attribute /datacontenttype must be a non-empty string", "/datacontenttype"},
+    {"/datacontenttype", "5", NULL, NULL, "CloudEvents attribute /datacontenttype must be a string",
+     "/datacontenttype"},
     /* required attributes */
     {"/specversion", NULL, NULL, NULL, "missing CloudEvents attribute /specversion",
      "/specversion"},
@@ -630,7 +719,16 @@ static const struct structured_case structured[] = {
     {"/source", NULL, NULL, NULL, "missing CloudEvents attribute /source", "/source"},
     {"/type", NULL, NULL, NULL, "missing CloudEvents attribute /type", "/type"},
     {"/type", "[]", NULL, NULL, "CloudEvents attribute /type must be a non-empty string", "/type"},
-    {"/time", "5", NULL, NULL, "CloudEvents attribute /time must be a non-empty string", "/time"},
+    {"/time", "5", NULL, NULL, "CloudEvents attribute /time must be a string", "/time"},
+    /* subject and dataschema are not used, but must be non-empty strings when present */
+    {"/subject", "42", NULL, NULL, "CloudEvents attribute /subject must be a non-empty string",
+     "/subject"},
+    {"/subject", "\"\"", NULL, NULL, "CloudEvents attribute /subject must be a non-empty string",
+     "/subject"},
+    {"/dataschema", "{}", NULL, NULL,
+     "CloudEvents attribute /dataschema must be a non-empty string", "/dataschema"},
+    {"/dataschema", "[\"https://x\"]", NULL, NULL,
+     "CloudEvents attribute /dataschema must be a non-empty string", "/dataschema"},
     /* no time anywhere */
     {"/time", NULL, NULL, NULL, "missing field /data/context/timestamp", "/data/context/timestamp"},
     {"/time", "\"\"", NULL, NULL, "missing field /data/context/timestamp",
@@ -1133,6 +1231,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(media_types),
 	    cmocka_unit_test(unsupported_media_hint),
+	    cmocka_unit_test(content_encodings),
 	    cmocka_unit_test(media_type_beats_headers),
 	    cmocka_unit_test(bare_event),
 	    cmocka_unit_test(bare_uses_len),
