@@ -46,6 +46,7 @@ for _ in $(seq "$reqs"); do timed "/api/v1/dora?$q"; done | sort -k2 -n | awk '
   END { n = NR; printf "GET /api/v1/dora (90 days, all services) x%d: p50 %.1f ms, p90 %.1f ms, max %.1f ms, non-200 %d\n",
         n, t[int((n + 1) / 2)], t[int(n * 0.9 + 0.5)], t[n], bad }'
 for path in "/api/v1/dora?$q&bucket=day" "/api/v1/dora/services?$q" "/api/v1/deployments?$q&format=csv" \
-            "/api/v1/changes?$q" "/api/v1/dora?$q&service=checkout-api"; do
+            "/api/v1/changes?$q" "/api/v1/dora?$q&service=checkout-api" \
+            "/api/v1/dora?$q&environment=eu%2Fprod"; do
   echo "GET $path: $(timed "$path" | awk '{ printf "%s in %.1f ms", $1, $2 * 1000 }')"
 done
