@@ -131,7 +131,20 @@ static void send_problem(struct mg_connection *conn, int status, const char *det
 			 "\"detail\":\"%s\"}",
 			 status_title(status), status, detail);
 
-	mg_response_header_start(conn, status);
+	if (mg_response_header_start(conn, status) < 0) {
+		/* civetweb refuses its header calls on a connection it took for a WebSocket
+		 * upgrade (which we do not serve); the answer is written out whole instead, so
+		 * that it has a status line, and the connection closes */
+		mg_printf(conn,
+			  "HTTP/1.1 %d %s\r\nContent-Type: application/problem+json\r\n"
+			  "X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n"
+			  "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+			  "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n"
+			  "Content-Length: %d\r\nConnection: close\r\n\r\n",
+			  status, status_title(status), n);
+		mg_write(conn, body, (size_t)n);
+		return;
+	}
 	mg_response_header_add(conn, "Content-Type", "application/problem+json", -1);
 	mg_response_header_add(conn, "X-Content-Type-Options", "nosniff", -1);
 	mg_response_header_add(conn, "Content-Security-Policy",
