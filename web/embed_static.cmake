@@ -2,6 +2,7 @@
 # and static_assets_count. Names are the file names, except Debian's Chart.js licence file
 # ("copyright"), served as chart.js.LICENSE.txt beside chart.min.js.
 # Usage: cmake "-DFILES=a|b|c" -DOUT=static_embedded.c -P embed_static.cmake
+include(${CMAKE_CURRENT_LIST_DIR}/embed_bytes.cmake)
 string(REPLACE "|" ";" FILES "${FILES}")
 set(body "")
 set(table "")
@@ -22,10 +23,7 @@ foreach(f ${FILES})
   else()
     set(type "text/plain; charset=utf-8")
   endif()
-  file(READ ${f} hex HEX)
-  string(LENGTH "${hex}" hex_len)
-  math(EXPR len "${hex_len} / 2")
-  string(REGEX REPLACE "(..)" "0x\\1," bytes "${hex}")
+  embed_bytes(${f} bytes len)
   string(APPEND body "static const unsigned char asset${i}[] = {${bytes}0};\n")
   string(APPEND table "  {\"${name}\", \"${type}\", asset${i}, ${len}},\n")
   math(EXPR i "${i} + 1")
