@@ -115,13 +115,15 @@ static const char *status_title(int status)
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
 	case 417: return "Expectation Failed";
+	case 421: return "Misdirected Request";
 	case 431: return "Request Header Fields Too Large";
 	case 503: return "Service Unavailable";
 	}
 	return status < 500 ? "Bad Request" : "Server Error";
 }
 
-/* A problem+json answer written with civetweb's own calls (no struct request here). */
+/* A problem+json answer written with civetweb's own calls (no struct request here); detail
+ * is a literal of ours, put into the JSON as it is (no quote or backslash in it). */
 static void send_problem(struct mg_connection *conn, int status, const char *detail,
 			 const char *retry_after)
 {
@@ -160,10 +162,18 @@ static void send_problem(struct mg_connection *conn, int status, const char *det
 	mg_write(conn, body, (size_t)n);
 }
 
+/* Set when civetweb answers a request it never dispatched (local_uri NULL: a malformed
+ * request line or headers, a bad version); such an answer always ends the connection, so
+ * connection_close() knows the last request was answered. Per worker thread, because a
+ * connection lives in one worker from accept to close; cleared at each close. */
+static _Thread_local bool answered_undispatched;
+
 /* civetweb's own errors (malformed request line, headers too large or too slow...). */
 static int http_error(struct mg_connection *conn, int status, const char *msg)
 {
 	(void)msg;
+	if (!mg_get_request_info(conn)->local_uri)
+		answered_undispatched = true;
 	/* an unsupported HTTP version (civetweb: 505) is the client's malformed request: a 4xx,
 	 * so that no hostile request is ever answered 5xx (docs/RELIABILITY.md) */
 	if (status == 505)
@@ -172,6 +182,36 @@ static int http_error(struct mg_connection *conn, int status, const char *msg)
 	else
 		send_problem(conn, status, "request refused by the HTTP layer", NULL);
 	return 0;
+}
+
+/* Two well-formed request targets civetweb 1.15 parses but neither dispatches nor answers:
+ * it closes the connection silently (process_new_connection(): "TODO: Deal with '*'" and
+ * "TODO: handle non-local request (PROXY)"). Its connection_close callback still runs
+ * before the socket closes, and there the request is known as one with a request line but
+ * no local_uri that civetweb did not answer (answered_undispatched): it gets its 4xx here.
+ * Absolute-form for this server's own port is dispatched as usual ("enable_auth_domain_
+ * check" is off: RFC 9112 3.2.2 has a server accept it, and cdlens ignores Host anyway). */
+static void connection_close(const struct mg_connection *cconn)
+{
+	const struct mg_request_info *ri = mg_get_request_info(cconn);
+	bool answered = answered_undispatched;
+
+	answered_undispatched = false;
+	if (answered || !ri || !ri->request_uri || ri->local_uri)
+		return;
+	/* civetweb passes its own, non-const connection; writing the answer needs it so */
+	struct mg_connection *conn = (struct mg_connection *)cconn;
+
+	if (strcmp(ri->request_uri, "*") == 0)
+		send_problem(conn, 400,
+			     "the asterisk-form request target (*) names no resource: cdlens "
+			     "serves paths, such as /api/v1/events",
+			     NULL);
+	else
+		send_problem(conn, 421,
+			     "the absolute request target names another server (its port is not "
+			     "this server's): send the path alone",
+			     NULL);
 }
 
 /* ---- requests in flight ---- */
@@ -449,6 +489,7 @@ static struct mg_context *start_civetweb(struct app *app, const char *ports,
 		"listen_backlog", queue,
 		"tcp_nodelay", "1",
 		"linger_timeout_ms", "1000",
+		"enable_auth_domain_check", "no", /* see connection_close() */
 		NULL,
 	};
 	struct mg_init_data init = {.callbacks = callbacks, .user_data = app,
@@ -465,7 +506,9 @@ static struct mg_context *start_civetweb(struct app *app, const char *ports,
 struct server *server_start(struct app *app, struct err *err)
 {
 	const struct config *cfg = app->cfg;
-	struct mg_callbacks callbacks = {.log_message = log_civetweb, .http_error = http_error};
+	struct mg_callbacks callbacks = {.log_message = log_civetweb,
+					 .http_error = http_error,
+					 .connection_close = connection_close};
 	struct server *srv = xcalloc(1, sizeof *srv);
 	struct buf ports = BUF_INIT(0);
 
