@@ -29,6 +29,7 @@
 #include "metrics/production.h"
 #include "sql/correlate_store.h"
 #include "sql/db.h"
+#include "sql/model.h"
 
 #define CORRELATOR_IDLE_US 50000
 #define CORRELATOR_RETRY_US 250000
@@ -45,14 +46,17 @@ struct correlator {
 
 /* ---- canonical purls ---- */
 
+/* A purl's key is its canonical form, unless that is longer than EVENT_MAX_PURL (ingest
+ * bounds the purl as given, percent-escapes can triple it): then the purl as given, so
+ * that every key fits the model's indexes (sql/model.h). */
 static void add_purl(void *arg, const char *raw)
 {
 	struct buf *map = arg;
-	struct buf canon = BUF_INIT(PURL_MAX_LEN * 2);
+	struct buf canon = BUF_INIT(PURL_MAX_LEN);
 	struct err err = {0};
 
 	if (purl_canonicalize(raw, strlen(raw), 0, &canon, &err) == ST_OK && !canon.overflow &&
-	    strcmp(buf_cstr(&canon), raw) != 0) {
+	    canon.len <= EVENT_MAX_PURL && strcmp(buf_cstr(&canon), raw) != 0) {
 		buf_putc(map, map->len > 1 ? ',' : ' ');
 		buf_json_cstr(map, raw);
 		buf_putc(map, ':');

@@ -27,10 +27,10 @@
 /* Oldest and newest spec minor versions (0.x) this build knows. */
 #define CDEVENT_MIN_MINOR 3
 #define CDEVENT_KNOWN_MINOR 5
-/* Longest context.id and context.source, in bytes: together they are the key of the events
- * table, UNIQUE (source, id), and a btree entry must fit in a third of a page (2704 bytes);
- * longer ones failed the insert (SQLSTATE 54000, a 500). */
-#define CDEVENT_MAX_KEY 1024
+/* Identifier limits: EVENT_MAX_ID and EVENT_MAX_PURL in sql/model.h. A longer value was
+ * stored, then failed the correlator's inserts (SQLSTATE 54000: "index row size exceeds
+ * btree maximum") and was set aside, or, for context.id and source (UNIQUE (source, id)),
+ * failed the ingest insert with a 500. */
 
 struct check {
 	const char *ptr; /* prefix */
@@ -55,6 +55,17 @@ static const cJSON *member(const cJSON *obj, const char *name)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
 
 	return cJSON_IsNull(v) ? NULL : v;
+}
+
+/* An identifier of at most `max` bytes (sql/model.h EVENT_MAX_ID, EVENT_MAX_PURL). */
+static enum status check_length(struct check *c, const char *field, const char *s, size_t max)
+{
+	char limit[48];
+
+	if (strlen(s) <= max)
+		return ST_OK;
+	snprintf(limit, sizeof limit, "%zu bytes", max);
+	return invalid(c, field, "%s is longer than %s", limit);
 }
 
 bool cdevent_parse_semver(const char *s, int *major, int *minor, int *patch)
@@ -236,6 +247,30 @@ static enum status check_timestamp(struct check *c, const char *ts, struct event
 	return ST_OK;
 }
 
+/* The contextId (or context_id) of a link's from and target: the correlator keys links by
+ * them, so when present each is an identifier (a string of at most EVENT_MAX_ID bytes). */
+static enum status check_link_ends(struct check *c, const cJSON *link, const char *at)
+{
+	static const char *const ends[] = {"from", "target"}, *const names[] = {"contextId",
+										  "context_id"};
+	char field[160];
+
+	for (size_t e = 0; e < 2; e++) {
+		const cJSON *end = member(link, ends[e]);
+		for (size_t n = 0; end && cJSON_IsObject(end) && n < 2; n++) {
+			const cJSON *v = member(end, names[n]);
+			if (!v)
+				continue;
+			snprintf(field, sizeof field, "%s/%s/%s", at, ends[e], names[n]);
+			if (!cJSON_IsString(v))
+				return invalid(c, field, "%s must be a string%s", "");
+			if (check_length(c, field, v->valuestring, EVENT_MAX_ID) != ST_OK)
+				return ST_INVALID;
+		}
+	}
+	return ST_OK;
+}
+
 /* chainId / chain_id, schemaUri and links. */
 static enum status optional_context(struct check *c, const cJSON *ctx, struct event *out)
 {
@@ -248,6 +283,8 @@ static enum status optional_context(struct check *c, const cJSON *ctx, struct ev
 	}
 	if (chain && (!cJSON_IsString(chain) || !*chain->valuestring))
 		return invalid(c, chain_field, "%s must be a non-empty string%s", "");
+	if (chain && check_length(c, chain_field, chain->valuestring, EVENT_MAX_ID) != ST_OK)
+		return ST_INVALID;
 	if (chain)
 		out->chain_id = xstrdup(chain->valuestring);
 	const cJSON *uri = member(ctx, "schemaUri");
@@ -258,11 +295,12 @@ static enum status optional_context(struct check *c, const cJSON *ctx, struct ev
 		return invalid(c, "/context/links", "%s must be an array of link objects%s", "");
 	int i = 0;
 	for (const cJSON *l = links ? links->child : NULL; l; l = l->next, i++) {
-		if (!cJSON_IsObject(l)) {
-			char field[48];
-			snprintf(field, sizeof field, "/context/links/%d", i);
+		char field[80];
+		snprintf(field, sizeof field, "/context/links/%d", i);
+		if (!cJSON_IsObject(l))
 			return invalid(c, field, "%s must be a link object%s", "");
-		}
+		if (check_link_ends(c, l, field) != ST_OK)
+			return ST_INVALID;
 	}
 	return ST_OK;
 }
@@ -276,8 +314,8 @@ static enum status check_context(struct check *c, const cJSON *ctx, const struct
 
 	if ((st = spec_version(c, ctx, out)) != ST_OK)
 		return st;
-	if (!(id = context_string(c, ctx, "id", CDEVENT_MAX_KEY, ce ? ce->id : NULL, ce, &st)) ||
-	    !(source = context_string(c, ctx, "source", CDEVENT_MAX_KEY, ce ? ce->source : NULL, ce,
+	if (!(id = context_string(c, ctx, "id", EVENT_MAX_ID, ce ? ce->id : NULL, ce, &st)) ||
+	    !(source = context_string(c, ctx, "source", EVENT_MAX_ID, ce ? ce->source : NULL, ce,
 				      &st)) ||
 	    !(type = context_string(c, ctx, "type", 0, ce ? ce->type : NULL, ce, &st)) ||
 	    !(ts = context_string(c, ctx, "timestamp", 0, ce ? ce->time : NULL, ce, &st)))
@@ -377,6 +415,48 @@ static enum status check_field(struct check *c, const cJSON *content, const stru
 	return ST_OK;
 }
 
+/* The subject.content values the correlator makes keys of or indexes (sql/correlate_store.c
+ * insert_facts()), whatever the event type: when present, a string of at most its limit. */
+static const struct key_field {
+	const char *subject; /* only for this subject; NULL: any */
+	const char *path;
+	size_t max;
+} key_fields[] = {
+	{NULL, "artifactId", EVENT_MAX_PURL},
+	{NULL, "change/id", EVENT_MAX_ID},
+	{NULL, "change/source", EVENT_MAX_ID},
+	{NULL, "environment/id", EVENT_MAX_ID},
+	{NULL, "pipelineName", EVENT_MAX_ID},
+	{NULL, "pipelineRun/id", EVENT_MAX_ID},
+	{NULL, "repository/id", EVENT_MAX_ID},
+	{NULL, "repository/source", EVENT_MAX_ID},
+	{NULL, "service/id", EVENT_MAX_ID},
+	{NULL, "testSuiteRun/id", EVENT_MAX_ID},
+	{"repository", "uri", EVENT_MAX_ID},
+	{"repository", "url", EVENT_MAX_ID},
+};
+
+static enum status check_key_fields(struct check *c, const cJSON *content, const char *subject)
+{
+	char field[256];
+	bool parent_missing;
+
+	for (size_t i = 0; i < sizeof key_fields / sizeof *key_fields; i++) {
+		const struct key_field *k = &key_fields[i];
+		const cJSON *v = k->subject && strcmp(k->subject, subject) != 0
+					 ? NULL
+					 : resolve(content, k->path, &parent_missing);
+		if (!v)
+			continue;
+		snprintf(field, sizeof field, "/subject/content/%s", k->path);
+		if (!cJSON_IsString(v))
+			return invalid(c, field, "%s must be a string%s", "");
+		if (check_length(c, field, v->valuestring, k->max) != ST_OK)
+			return ST_INVALID;
+	}
+	return ST_OK;
+}
+
 static enum status check_subject(struct check *c, const cJSON *subj, struct event *out,
 				 const struct cdev_type *def, enum cdev_match how)
 {
@@ -394,6 +474,11 @@ static enum status check_subject(struct check *c, const cJSON *subj, struct even
 		return invalid(c, "/subject/type", "%s must be a string%s", "");
 	if (content && !cJSON_IsObject(content))
 		return invalid(c, "/subject/content", "%s must be an object%s", "");
+	if (check_length(c, "/subject/id", id->valuestring,
+			 strcmp(out->subject, "artifact") == 0 ? EVENT_MAX_PURL : EVENT_MAX_ID) ||
+	    (source && check_length(c, "/subject/source", source->valuestring, EVENT_MAX_ID)) ||
+	    (content && check_key_fields(c, content, out->subject)))
+		return ST_INVALID;
 	out->subject_id = xstrdup(id->valuestring);
 	out->subject_source = source && *source->valuestring ? xstrdup(source->valuestring) : NULL;
 	for (size_t i = 0; def && i < def->nfields; i++) {

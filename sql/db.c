@@ -67,7 +67,10 @@ enum status db_result_error(struct db_conn *conn, const PGresult *res, const cha
 	enum status st = ST_INTERNAL;
 
 	/* no SQLSTATE: the error was made by libpq itself, i.e. the connection broke;
-	 * 57014: cancelled, by statement_timeout (a lock or an overloaded server) */
+	 * 57014: cancelled, by statement_timeout (a lock or an overloaded server).
+	 * Class 54 (program limit exceeded, such as an index entry over 2704 bytes) stays
+	 * ST_INTERNAL: ingest's identifier limits (sql/model.h) keep every accepted event
+	 * under PostgreSQL's limits, so reaching one is a cdlens bug, not the producer's */
 	if (!state || PQstatus(conn->pg) != CONNECTION_OK || sqlstate_is(state, "08") ||
 	    sqlstate_is(state, "57P0") || sqlstate_is(state, "57014") || sqlstate_is(state, "53"))
 		st = ST_UNAVAILABLE;

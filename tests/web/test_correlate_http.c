@@ -13,6 +13,10 @@
  * 4. lag_is_visible_and_caught_up: a server with --correlate=false leaves the events queued
  *    and /readyz shows how many and for how long; a correlating server started later catches
  *    up to the same tables.
+ * 5. identifiers_at_their_limits: the scenario with every identifier padded to its ingest
+ *    limit (sql/model.h EVENT_MAX_ID, EVENT_MAX_PURL) with incompressible multibyte text:
+ *    every event is correlated, none set aside (the model's keys join several identifiers
+ *    into one btree entry); one byte more is a 400 and stores nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,11 +29,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 
 #include "core/buf.h"
 #include "support/fixture.h"
 #include "support/http.h"
 #include "support/server.h"
+#include "sql/model.h"
 #include "support/testdb.h"
 #include "web/ingest_helpers.h"
 
@@ -369,6 +375,136 @@ static void lag_is_visible_and_caught_up(void **state)
 	free(got);
 }
 
+/* ---- 5. identifiers at their limits ---- */
+
+/* `s` + "~" + letters drawn from a generator seeded by `s` (so that equal identifiers stay
+ * equal, and links hold), one, two and three bytes long, then "x" up to exactly `n` bytes.
+ * The text does not compress, as PostgreSQL would otherwise shrink the index entries. */
+static char *pad_to(const char *s, size_t n)
+{
+	static const char *const letters[] = {"a", "Q", "7", "\xc3\xa9", "\xc3\x9f",
+					      "\xe2\x86\x92", "k", "Z"};
+	uint64_t seed = 1469598103934665603ULL;
+	size_t len = strlen(s);
+	struct buf b = BUF_INIT(0);
+
+	for (const char *p = s; *p; p++)
+		seed = (seed ^ (unsigned char)*p) * 1099511628211ULL;
+	if (len >= n)
+		return strdup(s);
+	buf_puts(&b, s);
+	buf_putc(&b, '~');
+	for (;;) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		const char *l = letters[(seed >> 33) % 8];
+		if (b.len + strlen(l) > n)
+			break;
+		buf_puts(&b, l);
+	}
+	while (b.len < n)
+		buf_putc(&b, 'x');
+	char *out = strdup(buf_cstr(&b));
+	buf_release(&b);
+	return out;
+}
+
+/* A purl padded in its name ("pkg:oci/shop" + "-" + text, then "@version?..."), with
+ * multibyte letters: its canonical form (percent-escaped) is longer than the limit. */
+static char *pad_purl(const char *purl, size_t n)
+{
+	size_t head = strcspn(purl, "@?");
+	struct buf b = BUF_INIT(0);
+
+	buf_append(&b, purl, head);
+	buf_putc(&b, '-');
+	char *name = pad_to(buf_cstr(&b), n - (strlen(purl) - head));
+	buf_release(&b);
+	buf_puts(&b, name);
+	buf_puts(&b, purl + head);
+	free(name);
+	char *out = strdup(buf_cstr(&b));
+	buf_release(&b);
+	return out;
+}
+
+/* Pad every string under `node` except the ones with a fixed form (types, versions,
+ * timestamps, outcomes, link types). */
+static void pad_all(cJSON *node, size_t n)
+{
+	static const char *const fixed[] = {"type", "version", "specversion", "timestamp",
+					    "outcome", "schemaUri", "linkType", "link_type",
+					    "linkKind", "link_kind"};
+
+	for (cJSON *c = node->child; c; c = c->next) {
+		bool skip = false;
+		for (size_t i = 0; c->string && i < sizeof fixed / sizeof *fixed; i++)
+			skip |= strcmp(c->string, fixed[i]) == 0;
+		if (cJSON_IsString(c) && !skip) {
+			char *v = strncmp(c->valuestring, "pkg:", 4) == 0
+					  ? pad_purl(c->valuestring, EVENT_MAX_PURL)
+					  : pad_to(c->valuestring, n);
+			cJSON_SetValuestring(c, v);
+			free(v);
+		} else if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
+			pad_all(c, n);
+		}
+	}
+}
+
+static char *padded_event(const char *text)
+{
+	cJSON *doc = cJSON_Parse(text);
+
+	assert_non_null(doc);
+	pad_all(cJSON_GetObjectItem(doc, "context"), EVENT_MAX_ID);
+	pad_all(cJSON_GetObjectItem(doc, "subject"), EVENT_MAX_ID);
+	char *out = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	return out;
+}
+
+static void identifiers_at_their_limits(void **state)
+{
+	(void)state;
+	long facts = testdb_long(db_url, "SELECT count(*) FROM facts", 0, NULL);
+	struct http_response r = {0};
+
+	assert_true(facts >= 25);
+	testdb_exec(db_url, reset_sql);
+	for (size_t i = 0; i < nevents; i++) {
+		char *ev = padded_event(events[i]);
+		post_one((enum post_mode)(i % 3), ev);
+		free(ev);
+	}
+	wait_correlated();
+	expect_rows("nothing set aside", "SELECT count(*) FROM correlate_failed", 0);
+	expect_rows("a fact per event, as without padding", "SELECT count(*) FROM facts", facts);
+	expect_rows("padded purls keyed as given (canonical form too long)",
+		    "SELECT count(*) FROM artifacts WHERE octet_length(key) <> 512", 0);
+	long widest = testdb_long(db_url,
+				  "SELECT max(octet_length(to_key) + octet_length(from_key)"
+				  " + octet_length(evidence)) FROM edges", 0, NULL);
+	print_message("widest edge key: %ld bytes (btree entries hold at most 2704)\n", widest);
+	assert_true(widest > 1700);
+	assert_true(testdb_long(db_url, "SELECT count(*) FROM deployment_changes", 0, NULL) > 0);
+	assert_true(testdb_long(db_url, "SELECT count(*) FROM incident_deployments", 0, NULL) > 0);
+
+	/* one byte over: 400 at the field, nothing stored */
+	long stored = testdb_long(db_url, "SELECT count(*) FROM events", 0, NULL);
+	cJSON *doc = cJSON_Parse(events[nevents - 1]);
+	char *id = pad_to("over", EVENT_MAX_ID + 1);
+	cJSON_SetValuestring(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "subject"), "id"), id);
+	char *ev = cJSON_PrintUnformatted(doc);
+	assert_int_equal(post_event(srv.port, MODE_BARE, ev, &r), 400);
+	assert_non_null(strstr(r.body, "\"pointer\":\"/subject/id\""));
+	assert_non_null(strstr(r.body, "is longer than 256 bytes"));
+	http_response_release(&r);
+	expect_rows("nothing stored from the refused event", "SELECT count(*) FROM events", stored);
+	free(ev);
+	free(id);
+	cJSON_Delete(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +512,7 @@ int main(void)
 		cmocka_unit_test(converges_in_any_order),
 		cmocka_unit_test(recorrelate_matches_incremental),
 		cmocka_unit_test(lag_is_visible_and_caught_up),
+		cmocka_unit_test(identifiers_at_their_limits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
