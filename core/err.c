@@ -4,6 +4,7 @@
  */
 #include "core/err.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +38,32 @@ void err_pointer(struct err *err, const char *pointer)
 void err_clear(struct err *err)
 {
 	memset(err, 0, sizeof *err);
+}
+
+const char *err_quote(char *out, const char *s, size_t n, size_t max_in, size_t max_out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i = 0, o = 0;
+
+	for (; i < n && i < max_in; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool plain = c >= 0x20 && c < 0x7f;
+		if (o + (plain ? 1 : 3) > max_out)
+			break;
+		if (plain) {
+			out[o++] = (char)c;
+			continue;
+		}
+		out[o++] = '%';
+		out[o++] = hex[c >> 4];
+		out[o++] = hex[c & 15];
+	}
+	if (i < n) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
 }
 
 const char *status_name(enum status st)

@@ -8,6 +8,7 @@
  * Threads: a struct err belongs to one thread.
  */
 #include <stdarg.h>
+#include <stddef.h>
 
 enum status {
 	ST_OK = 0,
@@ -37,6 +38,11 @@ __attribute__((format(printf, 2, 3))) void err_detail(struct err *err, const cha
 void err_pointer(struct err *err, const char *pointer);
 /* Reset to ST_OK with empty strings. */
 void err_clear(struct err *err);
+/* s[0..n) quoted for a message: printable ASCII as it is, any other byte as %XX, so the
+ * result is ASCII whatever the input (a message never ends inside a UTF-8 character nor
+ * carries invalid UTF-8 into a JSON reply). At most max_in input bytes and max_out output
+ * bytes are shown, then "..." when cut. `out` needs max_out + 4 bytes; returns out. */
+const char *err_quote(char *out, const char *s, size_t n, size_t max_in, size_t max_out);
 /* A short name for a status ("invalid", "unavailable", ...), for logs and metrics. */
 const char *status_name(enum status st);
 

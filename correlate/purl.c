@@ -117,31 +117,11 @@ static int hex_value(char c)
 
 static const char hex_digits[] = "0123456789ABCDEF";
 
-/* s[0..n) for an error message: printable ASCII as it is, any other byte as %XX (the way a
- * purl writes it anyway), at most `max` input bytes, then "..." when cut. The result is
- * ASCII whatever the input, so a message never ends inside a UTF-8 character or carries
- * invalid UTF-8 into a JSON reply. `out` needs 3 * max + 4 bytes. */
+/* s[0..n) for an error message (core/err.h err_quote()): ASCII whatever the input, at most
+ * `max` input bytes, then "..." when cut. `out` needs 3 * max + 4 bytes. */
 static const char *shown(char *out, const char *s, size_t n, size_t max)
 {
-	size_t o = 0;
-
-	for (size_t i = 0; i < n && i < max; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f) {
-			out[o++] = (char)c;
-			continue;
-		}
-		out[o++] = '%';
-		out[o++] = hex_digits[c >> 4];
-		out[o++] = hex_digits[c & 15];
-	}
-	if (n > max) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-	return out;
+	return err_quote(out, s, n, max, 3 * max);
 }
 
 /* ---- Decoding and splitting (purl_parse) ---- */

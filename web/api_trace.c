@@ -20,7 +20,6 @@
 
 #include "core/buf.h"
 #include "correlate/purl.h"
-#include "ingest/json_check.h"
 #include "sql/db.h"
 #include "sql/trace_store.h"
 #include "web/app.h"
@@ -127,9 +126,9 @@ static enum status canonical_artifact(const char *given, struct buf *purl, struc
 
 	if (purl_canonicalize(given, strlen(given), 0, purl, &perr) == ST_OK)
 		return ST_OK;
-	/* purl messages quote cut-off input, which may end inside a UTF-8 sequence */
+	/* purl messages quote input as ASCII (err_quote()): safe in a JSON reply as they are */
 	err_set(err, ST_INVALID, "parameter \"artifact\" is not a valid package URL: %s",
-		json_utf8_valid(perr.msg, strlen(perr.msg)) ? perr.msg : "invalid text");
+		perr.msg);
 	err_detail(err, "Give a package URL such as pkg:oci/app@sha256%%3Aabc?repository_url="
 			"ghcr.io/org/app, in any spelling of it.");
 	return ST_INVALID;

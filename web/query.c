@@ -25,22 +25,7 @@
  * other byte as %XX, cut to 64 output bytes. */
 static void quote_name(char out[QUERY_QUOTE_MAX], const char *s, size_t n)
 {
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		bool plain = c >= 0x20 && c < 0x7f;
-		if (o + (plain ? 1 : 3) > 64) {
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (plain)
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, 4, "%%%02X", c);
-	}
-	out[o] = '\0';
+	err_quote(out, s, n, n, 64);
 }
 
 static int hex_digit(char c)
