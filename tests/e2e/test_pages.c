@@ -21,7 +21,6 @@
 #include <cmocka.h>
 
 #include "support/server.h"
-#include "support/testdb.h"
 #include "web/ingest_helpers.h"
 
 static struct test_server srv;
@@ -56,8 +55,7 @@ static int setup(void **state)
 	if (system("bash " CDLENS_SOURCE_DIR "/tests/support/npm_ci.sh " CDLENS_E2E_DIR
 		   " playwright-core") != 0)
 		fail_msg("playwright-core could not be installed (tests/support/npm_ci.sh)");
-	db_url = testdb_create("e2e");
-	test_server_start(&srv, db_url, NULL);
+	db_url = test_server_open(&srv, "e2e", NULL);
 	post_jsonl(srv.port, MODE_BARE, "scenarios/checkout.jsonl");
 	for (size_t i = 0; i < sizeof extra_events / sizeof *extra_events; i++) {
 		struct http_response r = {0};
@@ -72,8 +70,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	assert_int_equal(test_server_stop(&srv), 0);
-	free(db_url);
+	test_server_close(&srv, &db_url);
 	return 0;
 }
 

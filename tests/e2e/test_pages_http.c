@@ -22,7 +22,6 @@
 #include "support/fixture.h"
 #include "support/http.h"
 #include "support/server.h"
-#include "support/testdb.h"
 
 static struct test_server srv;
 static char *db_url;
@@ -42,16 +41,14 @@ static const struct {
 static int setup(void **state)
 {
 	(void)state;
-	db_url = testdb_create("pages_http");
-	test_server_start(&srv, db_url, NULL);
+	db_url = test_server_open(&srv, "pages_http", NULL);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	assert_int_equal(test_server_stop(&srv), 0);
-	free(db_url);
+	test_server_close(&srv, &db_url);
 	return 0;
 }
 

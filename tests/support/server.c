@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "support/http.h"
+#include "support/testdb.h"
 
 int test_free_port(void)
 {
@@ -128,6 +129,27 @@ int test_server_stop(struct test_server *s)
 	kill(s->pid, SIGKILL);
 	fail_msg("cdlens did not stop within 30 s of SIGTERM");
 	return -1;
+}
+
+char *test_server_open(struct test_server *s, const char *hint, const char *const *extra_args)
+{
+	char *db_url = testdb_create(hint);
+
+	test_server_start(s, db_url, extra_args);
+	return db_url;
+}
+
+void test_server_close(struct test_server *s, char **db_url)
+{
+	int status = test_server_stop(s);
+
+	/* freed before failing: fail_msg() does not return */
+	free(*db_url);
+	*db_url = NULL;
+	if (status != 0) {
+		print_log(s);
+		fail_msg("cdlens exited with status %d, not 0", status);
+	}
 }
 
 void test_server_signal(const struct test_server *s, int sig)

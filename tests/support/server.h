@@ -25,6 +25,14 @@ void test_server_spawn(struct test_server *s, const char *db_url, const char *co
 int test_server_wait_exit(struct test_server *s, int timeout_s);
 /* SIGTERM and wait; returns the exit status (or 128+signal). Fails after 30 s. */
 int test_server_stop(struct test_server *s);
+/* The fixture most HTTP tests share: a fresh database from testdb_create(hint) and a server
+ * on it started with test_server_start(). Returns the database's URL (malloc'ed; give it to
+ * test_server_close()). */
+char *test_server_open(struct test_server *s, const char *hint, const char *const *extra_args);
+/* test_server_stop(), then free *db_url and set it to NULL; fails the test, printing the
+ * server's log, unless the server exited 0 (with CDLENS_SANITIZE a sanitizer report makes the
+ * exit status non-zero, and so does a crash). */
+void test_server_close(struct test_server *s, char **db_url);
 /* Send `sig` and return at once (test_server_wait_exit() reaps). */
 void test_server_signal(const struct test_server *s, int sig);
 /* SIGKILL and reap. */

@@ -93,16 +93,14 @@ static int setup(void **state)
 	(void)state;
 	const char *const args[] = {INGEST_TOKENS, READ_TOKENS, "--log-level=warn", NULL};
 
-	db_url = testdb_create("access_http");
-	test_server_start(&srv, db_url, args);
+	db_url = test_server_open(&srv, "access_http", args);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	assert_int_equal(test_server_stop(&srv), 0);
-	free(db_url);
+	test_server_close(&srv, &db_url);
 	return 0;
 }
 

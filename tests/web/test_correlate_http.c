@@ -115,19 +115,17 @@ static void load_scenario(void)
 static int setup(void **state)
 {
 	(void)state;
-	db_url = testdb_create("correlate");
 	load_scenario();
-	test_server_start(&srv, db_url, NULL);
+	db_url = test_server_open(&srv, "correlate", NULL);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	assert_int_equal(test_server_stop(&srv), 0);
 	fixture_release(&scenario);
 	free(reference);
-	free(db_url);
+	test_server_close(&srv, &db_url);
 	return 0;
 }
 

@@ -109,8 +109,7 @@ static void post_all(enum post_mode mode)
 static int setup(void **state)
 {
 	(void)state;
-	db_url = testdb_create("dora");
-	test_server_start(&srv, db_url, NULL);
+	db_url = test_server_open(&srv, "dora", NULL);
 	post_all(MODE_BARE);
 	post_all(MODE_STRUCTURED); /* all duplicates: the figures must not move */
 	wait_correlated();
@@ -120,8 +119,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	assert_int_equal(test_server_stop(&srv), 0);
-	free(db_url);
+	test_server_close(&srv, &db_url);
 	return 0;
 }
 

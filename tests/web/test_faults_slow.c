@@ -236,17 +236,16 @@ static int setup(void **state)
 	snprintf(threads, sizeof threads, "--http-threads=%d", WORKERS);
 	snprintf(queue, sizeof queue, "--max-connections=%d", QUEUE);
 	snprintf(timeout, sizeof timeout, "--request-timeout-ms=%d", T_MS);
-	url = testdb_create("faults_slow");
-	test_server_start(
-	    &srv, url, (const char *const[]){threads, queue, timeout, "--log-level=error", NULL});
+	url = test_server_open(
+	    &srv, "faults_slow",
+	    (const char *const[]){threads, queue, timeout, "--log-level=error", NULL});
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	assert_int_equal(test_server_stop(&srv), 0);
-	free(url);
+	test_server_close(&srv, &url);
 	return 0;
 }
 

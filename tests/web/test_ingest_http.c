@@ -52,17 +52,16 @@ static void truncate_events(void)
 static int setup(void **state)
 {
 	(void)state;
-	db_url = testdb_create("ingest_http");
-	test_server_start(&srv, db_url, (const char *const[]){"--max-body=65536", "--max-batch=50",
-							       "--log-level=warn", NULL});
+	db_url = test_server_open(
+	    &srv, "ingest_http",
+	    (const char *const[]){"--max-body=65536", "--max-batch=50", "--log-level=warn", NULL});
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	assert_int_equal(test_server_stop(&srv), 0);
-	free(db_url);
+	test_server_close(&srv, &db_url);
 	return 0;
 }
 

@@ -698,18 +698,16 @@ static void database_down_keeps_answering(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	db_url = testdb_create("metrics");
+	db_url = test_server_open(&srv, "metrics", NULL);
 	db_name = testdb_scalar(db_url, "SELECT current_database()", 0, NULL);
-	test_server_start(&srv, db_url, NULL);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	assert_int_equal(test_server_stop(&srv), 0);
 	free(db_name);
-	free(db_url);
+	test_server_close(&srv, &db_url);
 	return 0;
 }
 

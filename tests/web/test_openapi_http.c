@@ -26,7 +26,6 @@
 #include "support/fixture.h"
 #include "support/http.h"
 #include "support/server.h"
-#include "support/testdb.h"
 
 static struct test_server srv;
 static char *db_url;
@@ -275,8 +274,7 @@ static int setup(void **state)
 	struct http_response r = {0};
 	char ct[64];
 
-	db_url = testdb_create("openapi");
-	test_server_start(&srv, db_url, NULL);
+	db_url = test_server_open(&srv, "openapi", NULL);
 	assert_int_equal(http_request(srv.port, "GET", "/api/v1/openapi.json", NULL, NULL, 0, &r),
 			 200);
 	assert_non_null(http_header(&r, "Content-Type", ct, sizeof ct));
@@ -294,8 +292,7 @@ static int teardown(void **state)
 	(void)state;
 	cJSON_Delete(doc);
 	free(served);
-	assert_int_equal(test_server_stop(&srv), 0);
-	free(db_url);
+	test_server_close(&srv, &db_url);
 	return 0;
 }
 

@@ -45,7 +45,6 @@
 
 #include "support/http.h"
 #include "support/server.h"
-#include "support/testdb.h"
 #include "web/ingest_helpers.h"
 
 static struct test_server srv;
@@ -60,8 +59,7 @@ static char *db_url;
 static int setup(void **state)
 {
 	(void)state;
-	db_url = testdb_create("pipelines");
-	test_server_start(&srv, db_url, NULL);
+	db_url = test_server_open(&srv, "pipelines", NULL);
 	post_jsonl(srv.port, MODE_BARE, "pipelines/runs.jsonl");
 	post_jsonl(srv.port, MODE_STRUCTURED, "pipelines/runs.jsonl"); /* duplicates: no change */
 	post_jsonl(srv.port, MODE_BATCH, "scenarios/checkout.jsonl");
@@ -72,8 +70,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	assert_int_equal(test_server_stop(&srv), 0);
-	free(db_url);
+	test_server_close(&srv, &db_url);
 	return 0;
 }
 

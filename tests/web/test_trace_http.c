@@ -79,8 +79,8 @@ static void wait_correlated(void)
 static int setup(void **state)
 {
 	(void)state;
-	db_url = testdb_create("trace_http");
-	test_server_start(&srv, db_url, (const char *const[]){"--log-level=warn", NULL});
+	db_url =
+	    test_server_open(&srv, "trace_http", (const char *const[]){"--log-level=warn", NULL});
 	post_scenario();
 	wait_correlated();
 	return 0;
@@ -89,8 +89,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	assert_int_equal(test_server_stop(&srv), 0);
-	free(db_url);
+	test_server_close(&srv, &db_url);
 	return 0;
 }
 
