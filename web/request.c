@@ -81,6 +81,10 @@ static const char *framing_problem(const struct request *req)
 	for (int i = 0; i < ri->num_headers; i++) {
 		const char *name = ri->http_headers[i].name, *v = ri->http_headers[i].value;
 		if (strcasecmp(name, "Transfer-Encoding") == 0) {
+			/* civetweb frames only "chunked"; it takes "identity" (obsolete, RFC 9112
+			 * removed it) as no body at all, so the body would be read as a next request */
+			if (strcasecmp(v + strspn(v, " \t"), "chunked") != 0)
+				return "Transfer-Encoding other than chunked";
 			codings++;
 			continue;
 		}
@@ -128,19 +132,23 @@ bool request_well_formed(struct request *req)
 	return true;
 }
 
-/* Whether, after refusing this request, the connection must close: some of its body may
- * still be unread (it would be parsed as the next request), or its end is ambiguous. */
+/* Whether the connection must close after this answer. When a body was announced and not
+ * read (a GET with one, a refused POST), keeping the connection would have civetweb read
+ * and discard the rest before the next request, with no deadline but a byte every
+ * --request-timeout-ms: a client trickling it would hold the worker for ever. Closing
+ * skips that. Also after a refusal whose framing is ambiguous, or of a POST whose body
+ * was not read (it would be parsed as the next request). */
 static bool must_close(const struct request *req, int status)
 {
 	const struct mg_request_info *ri = mg_get_request_info(req->conn);
+	bool announced = mg_get_header(req->conn, "Transfer-Encoding") ||
+			 (mg_get_header(req->conn, "Content-Length") && ri->content_length != 0);
 
+	if (!req->body_read && announced)
+		return true;
 	if (status < 400)
 		return false;
-	if (framing_problem(req))
-		return true;
-	return !req->body_read &&
-	       (strcmp(req->method, "POST") == 0 || mg_get_header(req->conn, "Transfer-Encoding") ||
-		(mg_get_header(req->conn, "Content-Length") && ri->content_length != 0));
+	return framing_problem(req) || (!req->body_read && strcmp(req->method, "POST") == 0);
 }
 
 /*

@@ -9,6 +9,8 @@
  *     request waits, and is served once the timeouts have freed the workers: the stalled
  *     clients go in waves of --http-threads, each wave held at most 2 T, so the wait is at
  *     most (stalled / workers) x 2 T plus a margin;
+ *   - a GET answered without reading its announced body closes its connection: a client
+ *     trickling that body does not hold a worker;
  *   - connections beyond the workers and --max-connections are not accepted (their connect
  *     does not complete: the kernel drops the attempt, it does not refuse it), and the
  *     server serves again once the held ones are gone (on a second server whose T is long
@@ -18,6 +20,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -163,6 +166,82 @@ static void a_normal_request_is_served_once_timeouts_free_the_workers(void **sta
 	slow_release(&normal);
 }
 
+/* ---- a body nobody reads ---- */
+
+struct trickle {
+	int fd[WORKERS];
+	double closed_at[WORKERS]; /* seconds after the answers; 0: still open */
+	int64_t t0;
+	double run_s;
+};
+
+/* A byte every 200 ms on every connection until each is closed or run_s has passed. */
+static void *trickle_main(void *arg)
+{
+	struct trickle *t = arg;
+
+	while (since(t->t0) < t->run_s) {
+		int open = 0;
+		for (int i = 0; i < WORKERS; i++) {
+			char c;
+			if (t->closed_at[i] > 0)
+				continue;
+			ssize_t n = recv(t->fd[i], &c, 1, MSG_DONTWAIT);
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) ||
+			    send(t->fd[i], "x", 1, MSG_NOSIGNAL) < 0) {
+				t->closed_at[i] = since(t->t0);
+				continue;
+			}
+			open++;
+		}
+		if (!open)
+			break;
+		nanosleep(&(struct timespec){.tv_nsec = 200000000}, NULL);
+	}
+	return NULL;
+}
+
+/* A GET with a body (Content-Length: 100 MB) is answered without the body being read; the
+ * client then trickles it. Kept alive, civetweb would read and discard the rest before the
+ * next request, with no deadline but a byte within T: one such client per worker held the
+ * server for as long as they trickled. Now the answer says Connection: close and the
+ * connection closes; a normal request meanwhile is served at once. */
+static void an_unread_body_does_not_hold_a_worker(void **state)
+{
+	(void)state;
+	const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\nx";
+	struct trickle t = {.run_s = 6};
+	struct http_response r;
+	pthread_t thread;
+
+	for (int i = 0; i < WORKERS; i++) {
+		t.fd[i] = http_open(srv.port);
+		assert_true(t.fd[i] >= 0);
+		assert_int_equal(http_exchange(t.fd[i], req, sizeof req - 1, &r), 200);
+		assert_non_null(strstr(r.headers, "Connection: close"));
+		http_response_release(&r);
+	}
+	t.t0 = clock_mono_us();
+	assert_int_equal(pthread_create(&thread, NULL, trickle_main, &t), 0);
+	nanosleep(&(struct timespec){.tv_nsec = 500000000}, NULL);
+	int64_t t1 = clock_mono_us();
+	assert_int_equal(http_request(srv.port, "GET", "/healthz", NULL, NULL, 0, &r), 200);
+	double normal_s = since(t1);
+	http_response_release(&r);
+	pthread_join(thread, NULL);
+	double last = 0;
+	for (int i = 0; i < WORKERS; i++) {
+		close(t.fd[i]);
+		if (t.closed_at[i] == 0)
+			fail_msg("connection %d still open after %.1f s of trickling", i, t.run_s);
+		last = t.closed_at[i] > last ? t.closed_at[i] : last;
+	}
+	print_message("%d GETs trickling unread bodies: closed within %.2f s; a normal request "
+		      "meanwhile took %.3f s\n", WORKERS, last, normal_s);
+	assert_true(last < 2.5); /* the close, then civetweb's lingering of at most 1 s */
+	assert_true(normal_s < 0.5 * T_MS / 1000);
+}
+
 /* Connect without blocking; the descriptor once the handshake completes within ms, else -1
  * with errno ETIMEDOUT (or the connection's error). */
 static int connect_within(int port, int ms)
@@ -254,6 +333,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(slow_clients_are_dropped_after_the_request_timeout),
 	    cmocka_unit_test(a_normal_request_is_served_once_timeouts_free_the_workers),
+	    cmocka_unit_test(an_unread_body_does_not_hold_a_worker),
 	    cmocka_unit_test(connections_beyond_the_limit_are_not_accepted),
 	};
 
