@@ -167,6 +167,18 @@ static void send_problem(struct mg_connection *conn, int status, const char *det
  * connection_close() knows the last request was answered. Per worker thread, because a
  * connection lives in one worker from accept to close; cleared at each close. */
 static _Thread_local bool answered_undispatched;
+/* Set when civetweb begins serving a connection (after the TLS handshake, with TLS): a
+ * connection whose handshake failed is closed without ever reading a request, and its
+ * request_info still holds the worker's previous request, which must not be answered. */
+static _Thread_local bool connection_began;
+
+static int init_connection(const struct mg_connection *conn, void **data)
+{
+	(void)conn;
+	*data = NULL;
+	connection_began = true;
+	return 0;
+}
 
 /* civetweb's own errors (malformed request line, headers too large or too slow...). */
 static int http_error(struct mg_connection *conn, int status, const char *msg)
@@ -188,16 +200,17 @@ static int http_error(struct mg_connection *conn, int status, const char *msg)
  * it closes the connection silently (process_new_connection(): "TODO: Deal with '*'" and
  * "TODO: handle non-local request (PROXY)"). Its connection_close callback still runs
  * before the socket closes, and there the request is known as one with a request line but
- * no local_uri that civetweb did not answer (answered_undispatched): it gets its 4xx here.
+ * no local_uri that civetweb did not answer (answered_undispatched), on a connection that
+ * began (connection_began): it gets its 4xx here.
  * Absolute-form for this server's own port is dispatched as usual ("enable_auth_domain_
  * check" is off: RFC 9112 3.2.2 has a server accept it, and cdlens ignores Host anyway). */
 static void connection_close(const struct mg_connection *cconn)
 {
 	const struct mg_request_info *ri = mg_get_request_info(cconn);
-	bool answered = answered_undispatched;
+	bool answered = answered_undispatched, began = connection_began;
 
-	answered_undispatched = false;
-	if (answered || !ri || !ri->request_uri || ri->local_uri)
+	answered_undispatched = connection_began = false;
+	if (!began || answered || !ri || !ri->request_uri || ri->local_uri)
 		return;
 	/* civetweb passes its own, non-const connection; writing the answer needs it so */
 	struct mg_connection *conn = (struct mg_connection *)cconn;
@@ -508,6 +521,7 @@ struct server *server_start(struct app *app, struct err *err)
 	const struct config *cfg = app->cfg;
 	struct mg_callbacks callbacks = {.log_message = log_civetweb,
 					 .http_error = http_error,
+					 .init_connection = init_connection,
 					 .connection_close = connection_close};
 	struct server *srv = xcalloc(1, sizeof *srv);
 	struct buf ports = BUF_INIT(0);
