@@ -247,14 +247,26 @@ static enum status check_timestamp(struct check *c, const char *ts, struct event
 	return ST_OK;
 }
 
-/* The contextId (or context_id) of a link's from and target: the correlator keys links by
- * them, so when present each is an identifier (a string of at most EVENT_MAX_ID bytes). */
+/* The contextId (or context_id) of a link's from and target, and its linkType and linkKind
+ * (or link_type, link_kind): the correlator keys links by them, so when present each is an
+ * identifier (a string of at most EVENT_MAX_ID bytes). */
 static enum status check_link_ends(struct check *c, const cJSON *link, const char *at)
 {
 	static const char *const ends[] = {"from", "target"}, *const names[] = {"contextId",
 										  "context_id"};
+	static const char *const kinds[] = {"linkType", "link_type", "linkKind", "link_kind"};
 	char field[160];
 
+	for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+		const cJSON *v = member(link, kinds[k]);
+		if (!v)
+			continue;
+		snprintf(field, sizeof field, "%s/%s", at, kinds[k]);
+		if (!cJSON_IsString(v))
+			return invalid(c, field, "%s must be a string%s", "");
+		if (check_length(c, field, v->valuestring, EVENT_MAX_ID) != ST_OK)
+			return ST_INVALID;
+	}
 	for (size_t e = 0; e < 2; e++) {
 		const cJSON *end = member(link, ends[e]);
 		for (size_t n = 0; end && cJSON_IsObject(end) && n < 2; n++) {
@@ -426,6 +438,7 @@ static const struct key_field {
 	{NULL, "change/id", EVENT_MAX_ID},
 	{NULL, "change/source", EVENT_MAX_ID},
 	{NULL, "environment/id", EVENT_MAX_ID},
+	{NULL, "name", EVENT_MAX_ID}, /* a pipeline run's name (indexed) when it has one */
 	{NULL, "pipelineName", EVENT_MAX_ID},
 	{NULL, "pipelineRun/id", EVENT_MAX_ID},
 	{NULL, "repository/id", EVENT_MAX_ID},
