@@ -72,6 +72,7 @@ const char *status_name(enum status st)
 	case ST_OK: return "ok";
 	case ST_INVALID: return "invalid";
 	case ST_UNAUTHORIZED: return "unauthorized";
+	case ST_FORBIDDEN: return "forbidden";
 	case ST_NOT_FOUND: return "not_found";
 	case ST_TOO_LARGE: return "too_large";
 	case ST_UNSUPPORTED: return "unsupported";

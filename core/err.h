@@ -14,6 +14,7 @@ enum status {
 	ST_OK = 0,
 	ST_INVALID,       /* the input is wrong: 400 */
 	ST_UNAUTHORIZED,  /* missing or wrong credentials: 401 */
+	ST_FORBIDDEN,     /* refused whatever the credentials: 403 */
 	ST_NOT_FOUND,     /* 404 */
 	ST_TOO_LARGE,     /* an input limit was crossed: 413 */
 	ST_UNSUPPORTED,   /* media type not handled: 415 */

@@ -32,6 +32,7 @@ int status_http(enum status st)
 	case ST_OK: return 200;
 	case ST_INVALID: return 400;
 	case ST_UNAUTHORIZED: return 401;
+	case ST_FORBIDDEN: return 403;
 	case ST_NOT_FOUND: return 404;
 	case ST_TOO_LARGE: return 413;
 	case ST_UNSUPPORTED: return 415;
@@ -50,6 +51,7 @@ static const char *reason(int status)
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
@@ -339,6 +341,16 @@ bool request_authenticate(struct request *req, enum request_access access, const
 
 	req->access = access;
 	*name = NULL;
+	/* Any web page can make a browser POST to any address without asking first (a form, or
+	 * fetch() with a text body), and the browser adds Origin. Producers are not web pages,
+	 * and no page may write events: on a server without ingest tokens (--insecure-no-auth)
+	 * this keeps a page its user visits from writing into it. */
+	if (!read && request_header(req, "Origin")) {
+		err_set(&req->err, ST_FORBIDDEN, "ingest takes no requests from web pages");
+		err_detail(&req->err, "The request has an Origin header, which browsers add to "
+				      "requests a page makes; send events from a producer.");
+		return false;
+	}
 	if (n == 0)
 		return true; /* open: --insecure-no-auth, or no --read-tokens */
 	const char *secret = presented_secret(request_header(req, "Authorization"), read,

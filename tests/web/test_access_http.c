@@ -4,7 +4,8 @@
  *
  * One server with two ingest tokens (ci, cd) and two read tokens (dash, prom):
  * - each stored event carries the name of the token that sent it (checked in SQL);
- * - ingest takes only ingest secrets as Bearer; reads (every API path, /metrics, the
+ * - ingest takes only ingest secrets as Bearer, and nothing with an Origin (a web page's
+ *   request, 403, also without tokens); reads (every API path, /metrics, the
  *   OpenAPI document, every page and asset, GET and HEAD) take only read secrets, as Bearer
  *   or as the password of HTTP Basic, and otherwise answer 401 with both challenges and a
  *   problem body; /healthz and /readyz stay open;
@@ -144,6 +145,8 @@ static void ingest_refuses_other_credentials(void **state)
 	};
 	long before = testdb_long(db_url, "SELECT count(*) FROM events", 0, NULL);
 
+	/* a good token from a web page (Origin): 403, whatever the credentials */
+	assert_int_equal(post(&srv, "refused", INGEST_CI "Origin: https://ci.example\r\n"), 403);
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		char body[512], all[256], v[128];
 		struct http_response r;
@@ -374,6 +377,18 @@ static void insecure_no_auth_is_loud(void **state)
 	char *producer = producer_of("anonymous");
 	assert_string_equal(producer, "(null)");
 	free(producer);
+	/* but not from a web page: what a page can make a browser send without asking, a
+	 * text/plain body with its Origin, is refused, and nothing is stored */
+	char body[1024];
+	snprintf(body, sizeof body, event_template, "from-a-page", "from-a-page");
+	assert_int_equal(http_request(open.port, "POST", "/api/v1/events",
+				      "Content-Type: text/plain\r\nOrigin: https://evil.example\r\n",
+				      body, strlen(body), &r), 403);
+	assert_non_null(strstr(r.body, "ingest takes no requests from web pages"));
+	http_response_release(&r);
+	assert_int_equal(post(&open, "from-a-page", "Origin: null\r\n"), 403);
+	assert_int_equal(testdb_long(db_url, "SELECT count(*) FROM events WHERE id = 'from-a-page'",
+				     0, NULL), 0);
 	assert_int_equal(http_request(open.port, "GET", "/api/v1/dora", NULL, NULL, 0, &r), 200);
 	http_response_release(&r);
 	assert_int_equal(http_request(open.port, "GET", "/", NULL, NULL, 0, &r), 200);
