@@ -122,10 +122,28 @@ static const char *status_title(int status)
 	return status < 500 ? "Bad Request" : "Server Error";
 }
 
+/* The answer written out whole, with Connection: close: where civetweb's header calls do
+ * not fit (see send_problem()). */
+static void write_whole(struct mg_connection *conn, int status, const char *body, int n,
+			const char *retry_after)
+{
+	mg_printf(conn,
+		  "HTTP/1.1 %d %s\r\nContent-Type: application/problem+json\r\n"
+		  "X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n"
+		  "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+		  "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n%s%s%s"
+		  "Content-Length: %d\r\nConnection: close\r\n\r\n",
+		  status, status_title(status), retry_after ? "Retry-After: " : "",
+		  retry_after ? retry_after : "", retry_after ? "\r\n" : "", n);
+	mg_write(conn, body, (size_t)n);
+}
+
 /* A problem+json answer written with civetweb's own calls (no struct request here); detail
- * is a literal of ours, put into the JSON as it is (no quote or backslash in it). */
+ * is a literal of ours, put into the JSON as it is (no quote or backslash in it). `closing`:
+ * the connection is being closed (connection_close()), where civetweb's header calls would
+ * leak their list, which it frees only after a request it dispatched. */
 static void send_problem(struct mg_connection *conn, int status, const char *detail,
-			 const char *retry_after)
+			 const char *retry_after, bool closing)
 {
 	char body[512], len[16];
 	int n = snprintf(body, sizeof body,
@@ -133,18 +151,11 @@ static void send_problem(struct mg_connection *conn, int status, const char *det
 			 "\"detail\":\"%s\"}",
 			 status_title(status), status, detail);
 
-	if (mg_response_header_start(conn, status) < 0) {
-		/* civetweb refuses its header calls on a connection it took for a WebSocket
-		 * upgrade (which we do not serve); the answer is written out whole instead, so
-		 * that it has a status line, and the connection closes */
-		mg_printf(conn,
-			  "HTTP/1.1 %d %s\r\nContent-Type: application/problem+json\r\n"
-			  "X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n"
-			  "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
-			  "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n"
-			  "Content-Length: %d\r\nConnection: close\r\n\r\n",
-			  status, status_title(status), n);
-		mg_write(conn, body, (size_t)n);
+	/* civetweb also refuses its header calls on a connection it took for a WebSocket
+	 * upgrade (which we do not serve): the answer is then written out whole too, so that
+	 * it has a status line, and the connection closes */
+	if (closing || mg_response_header_start(conn, status) < 0) {
+		write_whole(conn, status, body, n, retry_after);
 		return;
 	}
 	mg_response_header_add(conn, "Content-Type", "application/problem+json", -1);
@@ -190,9 +201,9 @@ static int http_error(struct mg_connection *conn, int status, const char *msg)
 	 * so that no hostile request is ever answered 5xx (docs/RELIABILITY.md) */
 	if (status == 505)
 		send_problem(conn, 400, "the HTTP version is not supported: send HTTP/1.0 or 1.1",
-			     NULL);
+			     NULL, false);
 	else
-		send_problem(conn, status, "request refused by the HTTP layer", NULL);
+		send_problem(conn, status, "request refused by the HTTP layer", NULL, false);
 	return 0;
 }
 
@@ -219,12 +230,12 @@ static void connection_close(const struct mg_connection *cconn)
 		send_problem(conn, 400,
 			     "the asterisk-form request target (*) names no resource: cdlens "
 			     "serves paths, such as /api/v1/events",
-			     NULL);
+			     NULL, true);
 	else
 		send_problem(conn, 421,
 			     "the absolute request target names another server (its port is not "
 			     "this server's): send the path alone",
-			     NULL);
+			     NULL, true);
 }
 
 /* ---- requests in flight ---- */
@@ -272,7 +283,8 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
 		char retry[24];
 		snprintf(retry, sizeof retry, "%ld", srv->app->cfg->retry_after_s);
 		mg_disable_connection_keep_alive(conn);
-		send_problem(conn, 503, "the server is shutting down; nothing was stored", retry);
+		send_problem(conn, 503, "the server is shutting down; nothing was stored", retry,
+			     false);
 		return 503;
 	}
 	int status = routes_dispatch(conn, srv->app);
