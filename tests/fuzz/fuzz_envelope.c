@@ -13,12 +13,13 @@
  * Invariants checked beyond "no crash, leak or undefined behaviour":
  *   accepted  every event has non-empty valid UTF-8 id, source, type, subject, predicate,
  *             type_version, spec_version and subject_id (subject_source and chain_id NULL or
- *             the same); its type splits back into subject, predicate and version; its spec
- *             version is 0.3 or later; its time is within years 0001-9999; its mode matches
- *             the media type; `raw` has no NUL byte and passes json_check() (so PostgreSQL's
- *             jsonb takes it); and `raw` re-validated with cdevent_extract(), the event's own
- *             attributes as the CloudEvent fallbacks, gives the same columns (what is stored
- *             is what was validated). A batch holds at most max_batch events.
+ *             the same), the identifiers among them within their limits (sql/model.h); its
+ *             type splits back into subject, predicate and version; its spec version is 0.3
+ *             or later; its time is within years 0001-9999; its mode matches the media type;
+ *             `raw` has no NUL byte and passes json_check() (so PostgreSQL's jsonb takes it);
+ *             and `raw` re-validated with cdevent_extract(), the event's own attributes as
+ *             the CloudEvent fallbacks, gives the same columns (what is stored is what was
+ *             validated). A batch holds at most max_batch events.
  *   refused   the status is 400, 413 (batch only) or 415; no events are left; the message,
  *             detail and pointer are valid UTF-8 (fuzz_check_err); the pointer is "" or
  *             starts with '/'; a failing item index appears only for a batch.
@@ -38,6 +39,7 @@
 #include "ingest/cdevent.h"
 #include "ingest/envelope.h"
 #include "ingest/json_check.h"
+#include "sql/model.h"
 
 #define FUZZ_MAX_HEADERS 64
 #define FUZZ_MAX_BATCH 16
@@ -108,20 +110,22 @@ static bool same(const char *a, const char *b)
  * valid UTF-8. */
 static void check_strings(const struct event *ev)
 {
+	size_t subject_max = same(ev->subject, "artifact") ? EVENT_MAX_PURL : EVENT_MAX_ID;
 	const struct {
 		const char *value, *name;
 		bool required;
+		size_t max; /* 0: no limit of its own */
 	} cols[] = {
-	    {ev->id, "id", true},
-	    {ev->source, "source", true},
-	    {ev->type, "type", true},
-	    {ev->subject, "subject", true},
-	    {ev->predicate, "predicate", true},
-	    {ev->type_version, "type_version", true},
-	    {ev->spec_version, "spec_version", true},
-	    {ev->subject_id, "subject_id", true},
-	    {ev->subject_source, "subject_source", false},
-	    {ev->chain_id, "chain_id", false},
+	    {ev->id, "id", true, EVENT_MAX_ID},
+	    {ev->source, "source", true, EVENT_MAX_ID},
+	    {ev->type, "type", true, 0},
+	    {ev->subject, "subject", true, 0},
+	    {ev->predicate, "predicate", true, 0},
+	    {ev->type_version, "type_version", true, 0},
+	    {ev->spec_version, "spec_version", true, 0},
+	    {ev->subject_id, "subject_id", true, subject_max},
+	    {ev->subject_source, "subject_source", false, EVENT_MAX_ID},
+	    {ev->chain_id, "chain_id", false, EVENT_MAX_ID},
 	};
 
 	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
@@ -129,6 +133,8 @@ static void check_strings(const struct event *ev)
 			   cols[i].name);
 		FUZZ_CHECK(!cols[i].value || *cols[i].value, "%s is \"\"", cols[i].name);
 		FUZZ_CHECK(fuzz_utf8(cols[i].value), "%s is not UTF-8", cols[i].name);
+		FUZZ_CHECK(!cols[i].value || !cols[i].max || strlen(cols[i].value) <= cols[i].max,
+			   "%s is longer than its limit of %zu bytes", cols[i].name, cols[i].max);
 	}
 }
 
