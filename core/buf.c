@@ -101,6 +101,15 @@ void buf_json_str(struct buf *b, const char *s, size_t n)
 	buf_putc(b, '"');
 }
 
+void buf_double(struct buf *b, double v)
+{
+	char text[32];
+
+	if (snprintf(text, sizeof text, "%.15g", v) > 0 && strtod(text, NULL) != v)
+		snprintf(text, sizeof text, "%.17g", v);
+	buf_puts(b, text);
+}
+
 void buf_json_cstr(struct buf *b, const char *s)
 {
 	if (!s)

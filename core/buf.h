@@ -27,6 +27,9 @@ __attribute__((format(printf, 2, 3))) void buf_printf(struct buf *b, const char 
 void buf_json_str(struct buf *b, const char *s, size_t n);
 /* Same, for a NUL-terminated string; NULL appends the JSON literal null. */
 void buf_json_cstr(struct buf *b, const char *s);
+/* Append a finite `v` in the shortest of %.15g and %.17g that reads back as v: 0.1, not
+ * 0.10000000000000001 (as cJSON writes numbers). */
+void buf_double(struct buf *b, double v);
 /* "" when empty, never NULL. */
 const char *buf_cstr(const struct buf *b);
 /* Empty the buffer but keep its memory and limit. */

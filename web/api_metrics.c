@@ -90,16 +90,14 @@ static void sample_u(struct buf *b, const char *name, const char *const *labels,
 /* Shortest of %.15g / %.17g that reads back as v; NaN and infinities as the format spells. */
 static void sample_d(struct buf *b, const char *name, const char *const *labels, double v)
 {
-	char text[32];
-
-	if (isnan(v))
-		snprintf(text, sizeof text, "NaN");
-	else if (isinf(v))
-		snprintf(text, sizeof text, "%cInf", v > 0 ? '+' : '-');
-	else if (snprintf(text, sizeof text, "%.15g", v) > 0 && strtod(text, NULL) != v)
-		snprintf(text, sizeof text, "%.17g", v);
 	sample_start(b, name, labels);
-	buf_printf(b, "%s\n", text);
+	if (isnan(v))
+		buf_puts(b, "NaN");
+	else if (isinf(v))
+		buf_puts(b, v > 0 ? "+Inf" : "-Inf");
+	else
+		buf_double(b, v);
+	buf_putc(b, '\n');
 }
 
 /* ---- in-process counters ---- */

@@ -266,6 +266,32 @@ static const struct json_case json_cases[] = {
     J("\"x", "\"\\\"x\""),
 };
 
+/* The shortest text that reads back: 0.1 and 0.3, not 0.10000000000000001; 17 digits only
+ * when 15 do not read back. */
+static void doubles_shortest(void **state)
+{
+	(void)state;
+	struct buf b = BUF_INIT(0);
+	const double values[] = {0.1, 0.3, 2400, 1.0 / 3, 1e-7, -0.25, 123456789012.5};
+
+	buf_double(&b, 0.1);
+	buf_putc(&b, ' ');
+	buf_double(&b, 0.3);
+	buf_putc(&b, ' ');
+	buf_double(&b, 2400);
+	assert_string_equal(buf_cstr(&b), "0.1 0.3 2400");
+	for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+		buf_reset(&b);
+		buf_double(&b, values[i]);
+		assert_true(strtod(buf_cstr(&b), NULL) == values[i]);
+		assert_true(strlen(buf_cstr(&b)) <= 24);
+	}
+	buf_reset(&b);
+	buf_double(&b, 1.0 / 3); /* needs 17 significant digits */
+	assert_string_equal(buf_cstr(&b), "0.33333333333333331");
+	buf_release(&b);
+}
+
 static void json_escaping(void **state)
 {
 	(void)state;
@@ -340,6 +366,7 @@ int main(void)
 	    cmocka_unit_test(json_escapes_all_controls),
 	    cmocka_unit_test(json_cstr),
 	    cmocka_unit_test(json_overflow),
+	    cmocka_unit_test(doubles_shortest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
