@@ -79,6 +79,11 @@ static double percentile(double *v, size_t n, double p, size_t from, size_t *nex
 	return v[lo] + (rank - (double)lo) * (up - v[lo]);
 }
 
+double dora_lead_seconds(int64_t first_us, int64_t deployed_us)
+{
+	return deployed_us > first_us ? (double)(deployed_us - first_us) / 1e6 : 0;
+}
+
 void dora_stats_compute(double *v, size_t n, struct dora_stats *out)
 {
 	double sum = 0;
@@ -131,7 +136,7 @@ void dora_figures_compute(const struct dora_deployment *deps, size_t ndeps,
 	for (size_t i = 0; i < nchanges; i++) {
 		if (in(changes[i].deployed_us, from_us, to_us))
 			lead[out->changes++] =
-				(double)(changes[i].deployed_us - changes[i].first_us) / 1e6;
+				dora_lead_seconds(changes[i].first_us, changes[i].deployed_us);
 	}
 	out->per_day = (double)out->deployments * (double)DORA_US_PER_DAY / (double)(to_us - from_us);
 	dora_stats_compute(lead, out->changes, &out->lead);

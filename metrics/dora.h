@@ -48,6 +48,11 @@ void dora_figures_compute(const struct dora_deployment *deps, size_t ndeps,
 			  const struct dora_change *changes, size_t nchanges, int64_t from_us,
 			  int64_t to_us, struct dora_figures *out);
 
+/* A change's lead time in seconds, from its first event to its production deployment; a
+ * negative one (clock skew between producers, or a change event sent late with an earlier
+ * time than it should have) counts as 0 (docs/METRICS.md). Threads: pure. */
+double dora_lead_seconds(int64_t first_us, int64_t deployed_us);
+
 /* Statistics of `v` (n values, reordered) into *out; n == 0 gives count 0. Threads: pure. */
 void dora_stats_compute(double *v, size_t n, struct dora_stats *out);
 

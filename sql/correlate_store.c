@@ -312,7 +312,11 @@ static enum status apply_entities(struct db_conn *conn, const char *seqs, struct
 		" coalesce(" EARLIEST(OPENING("environment")) ", " EARLIEST("environment") "),"
 		" coalesce(" EARLIEST(OPENING("service")) ", " EARLIEST("service") "),"
 		EARLIEST(OPENING("artifact")) ", " AT("detected") ", " AT("reported") ","
-		AT("resolved") ", least(" AT("detected") ", " AT("reported") ")"
+		/* a resolution stamped before the opening (clock skew) counts as at the opening:
+		 * an incident is never restored before it began */
+		" CASE WHEN " AT("resolved") " IS NOT NULL THEN greatest(" AT("resolved") ","
+		"  least(" AT("detected") ", " AT("reported") ")) END,"
+		" least(" AT("detected") ", " AT("reported") ")"
 		" FROM facts WHERE " AFFECTED("incident") " GROUP BY key"
 		" ON CONFLICT (key) DO UPDATE SET description = excluded.description,"
 		" ticket_url = excluded.ticket_url, environment = excluded.environment,"
@@ -683,25 +687,27 @@ enum status correlate_store_incidents(struct db_conn *conn, struct err *err)
 		"  (SELECT key FROM touched WHERE kind = 'incident_attr') RETURNING deployment)"
 		" INSERT INTO touched (kind, key) SELECT DISTINCT 'dep_facts', deployment FROM d";
 	/* The latest deployment at or before the incident's first detected/reported time: of its
-	 * artifact if it names one, else of its service in its environment, else of any service
-	 * in its environment. */
+	 * artifact if it names one; when none (it names an artifact never deployed there, or
+	 * spelt otherwise), of its service in its environment; when it names no service, of any
+	 * service in its environment. The first rule that finds one wins (`rank`). */
 	static const char ins[] =
 		"WITH n AS (INSERT INTO incident_deployments (incident, deployment, rule)"
 		" SELECT i.key, p.key, p.rule FROM incidents i"
 		" CROSS JOIN LATERAL (SELECT * FROM ("
-		"  (SELECT d.key, 'artifact' AS rule FROM deployments d"
+		"  (SELECT d.key, 'artifact' AS rule, 1 AS rank FROM deployments d"
 		"   WHERE i.artifact IS NOT NULL AND d.artifact = i.artifact"
 		"    AND (i.environment IS NULL OR d.environment = i.environment)"
 		"    AND d.kind <> 'removed' AND d.at <= i.opened_at"
 		"   ORDER BY d.at DESC, d.ev_source DESC, d.ev_id DESC LIMIT 1)"
-		"  UNION ALL (SELECT d.key, 'service' FROM deployments d"
-		"   WHERE i.artifact IS NULL AND i.service IS NOT NULL AND d.service = i.service"
+		"  UNION ALL (SELECT d.key, 'service', 2 FROM deployments d"
+		"   WHERE i.service IS NOT NULL AND d.service = i.service"
 		"    AND d.environment = i.environment AND d.kind <> 'removed' AND d.at <= i.opened_at"
 		"   ORDER BY d.at DESC, d.ev_source DESC, d.ev_id DESC LIMIT 1)"
-		"  UNION ALL (SELECT d.key, 'environment' FROM deployments d"
-		"   WHERE i.artifact IS NULL AND i.service IS NULL AND d.environment = i.environment"
+		"  UNION ALL (SELECT d.key, 'environment', 3 FROM deployments d"
+		"   WHERE i.service IS NULL AND d.environment = i.environment"
 		"    AND d.kind <> 'removed' AND d.at <= i.opened_at"
-		"   ORDER BY d.at DESC, d.ev_source DESC, d.ev_id DESC LIMIT 1)) x LIMIT 1) p"
+		"   ORDER BY d.at DESC, d.ev_source DESC, d.ev_id DESC LIMIT 1)) x"
+		"  ORDER BY rank LIMIT 1) p"
 		" WHERE i.key IN (SELECT key FROM touched WHERE kind = 'incident_attr')"
 		" RETURNING deployment)"
 		" INSERT INTO touched (kind, key) SELECT DISTINCT 'dep_facts', deployment FROM n";
@@ -749,7 +755,10 @@ enum status correlate_store_metric_facts(struct db_conn *conn, struct err *err)
 		"  restored_at, rework_incident, service, environment, kind, at)"
 		" SELECT d.key, n.key, n.kind, n.at, fi.keys,"
 		"  coalesce(n.kind = 'rolledback', false) OR fi.keys IS NOT NULL,"
-		"  least(CASE WHEN n.kind = 'rolledback' THEN n.at END, fi.resolved), rw.key,"
+		/* restored: with incidents, when the last of them is resolved (a rollback that
+		 * leaves one open has not restored the service); without, at the rollback */
+		"  CASE WHEN fi.keys IS NULL THEN CASE WHEN n.kind = 'rolledback' THEN n.at END"
+		"   WHEN fi.all_resolved THEN fi.resolved END, rw.key,"
 		"  d.service, d.environment, d.kind, d.at"
 		" FROM bounds b CROSS JOIN LATERAL (SELECT * FROM deployments d"
 		"  WHERE d.service = b.service AND d.environment = b.environment"
@@ -760,7 +769,7 @@ enum status correlate_store_metric_facts(struct db_conn *conn, struct err *err)
 		"   AND (n.at, n.ev_source, n.ev_id) > (d.at, d.ev_source, d.ev_id)"
 		"  ORDER BY n.at, n.ev_source, n.ev_id LIMIT 1) n ON true"
 		" LEFT JOIN LATERAL (SELECT jsonb_agg(i.key ORDER BY i.opened_at, i.key) AS keys,"
-		"   min(i.resolved_at) AS resolved"
+		"   max(i.resolved_at) AS resolved, bool_and(i.resolved_at IS NOT NULL) AS all_resolved"
 		"  FROM incident_deployments x JOIN incidents i ON i.key = x.incident"
 		"  WHERE x.deployment = d.key AND (n.at IS NULL OR i.opened_at < n.at)) fi ON true"
 		/* rework: an incident attributed to an earlier deployment of S in E, open at d.

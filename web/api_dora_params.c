@@ -154,6 +154,8 @@ struct envs {
 	struct buf *out;
 	char *by_name[QUERY_MAX_PARAMS]; /* requested ids that are production by their name */
 	size_t nby_name;
+	char *known[QUERY_MAX_PARAMS]; /* requested ids of environments that have deployments */
+	size_t nknown;
 	bool first, requested;
 };
 
@@ -178,6 +180,8 @@ static void take_env(void *arg, const char *id, const char *name)
 {
 	struct envs *e = arg;
 
+	if (e->requested && is_requested(e->q, id) && e->nknown < QUERY_MAX_PARAMS)
+		e->known[e->nknown++] = xstrdup(id);
 	if (!e->requested) {
 		if (production_match(e->prod, id, name))
 			add_env(e, id);
@@ -193,6 +197,17 @@ static enum status add_requested(struct request *req, struct envs *e)
 		const char *id = e->q->params[i].value;
 		if (strcmp(e->q->params[i].name, "environment") != 0)
 			continue;
+		bool known = false;
+		for (size_t k = 0; k < e->nknown && !known; k++)
+			known = strcmp(e->known[k], id) == 0;
+		if (!known) {
+			/* a typo or another case ("PROD" for "prod") would read as no activity */
+			err_set(&req->err, ST_INVALID, "parameter \"environment\": no deployment was "
+				"ever made to \"%.100s\"", id);
+			err_detail(&req->err, "environment ids are compared exactly, case included; "
+				   "the known ones are in the \"filters\" of /api/v1/dora without it");
+			return ST_INVALID;
+		}
 		if (production_match(e->prod, id, NULL)) {
 			add_env(e, id);
 			continue;
@@ -224,6 +239,8 @@ enum status dora_params_environments(struct request *req, struct db_conn *conn,
 		st = add_requested(req, &e);
 	for (size_t i = 0; i < e.nby_name; i++)
 		free(e.by_name[i]);
+	for (size_t i = 0; i < e.nknown; i++)
+		free(e.known[i]);
 	if (st != ST_OK)
 		return st;
 	buf_puts(&p->environments, e.first ? "[]" : "]");
@@ -295,7 +312,7 @@ void csv_number(struct buf *b, bool present, double v, bool first)
 	if (!first)
 		buf_putc(b, ',');
 	if (present)
-		buf_printf(b, "%.17g", v);
+		buf_double(b, v);
 }
 
 static const struct cJSON *member(const struct cJSON *o, const char *a, const char *b)

@@ -184,7 +184,7 @@ static void stages_json(cJSON *o, const struct metrics_change_row *r)
 static void take_change(void *arg, const struct metrics_change_row *r)
 {
 	struct list *l = arg;
-	double lead = (double)(r->deployed_us - r->first_us) / 1e6;
+	double lead = dora_lead_seconds(r->first_us, r->deployed_us);
 
 	if (l->csv_mode) {
 		struct buf *b = &l->csv;

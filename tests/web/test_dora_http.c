@@ -12,13 +12,14 @@
  *   deployments: d-prod-1 shop 10:40, d-cart-1 cart 11:00, d-prod-2 shop 11:30 (upgraded),
  *                d-prod-3 shop 11:50 (rolledback)                               -> 4, 4/day
  *   failed: d-prod-2 (next is a rollback; inc-1 attributed, opened 11:45 < 11:50) -> 1/4
- *   recovery: d-prod-2 restored at min(rollback 11:50, inc-1 resolved 12:10)   -> 1200 s
+ *   recovery: d-prod-2 restored when inc-1 is resolved, 12:10 (the rollback at 11:50 does
+ *             not restore while an incident of it is open)                    -> 2400 s
  *   rework: d-prod-3 (a rollback)                                             -> 1/4
  *   lead time (first production deployment - earliest change event):
  *     101 at d-prod-1 10:40 - created 09:00 = 6000 s; 102 at d-prod-2 (commit range)
  *     11:30 - created 09:30 = 7200 s; 103 at d-prod-2 11:30 - created 10:40 = 3000 s
  *     -> n 3, mean 5400, median 6000, p75 6600, p90 6960 (linear interpolation)
- *   tiers (2024): 4/day elite; 6000 s elite; 25% low; 1200 s elite.
+ *   tiers (2024): 4/day elite; 6000 s elite; 25% low; 2400 s elite.
  * 2026-03-05, eu/production:
  *   d-api-1 09:00, d-web-1 09:30, inc-2 09:40 (no service, no artifact: the latest
  *   deployment of any service -> d-web-1), d-web-2 10:00 (web, while inc-2 is open)
@@ -89,21 +90,63 @@ static const char *const day4_events[] = {
 	      "{\"environment\":{\"id\":\"eu/production\"},\"artifactId\":\"pkg:npm/web@2.0.1\"}"),
 };
 
+/* 2026-03-07, prod: the edge cases of docs/METRICS.md's rules (see day7_rules()). */
+#define EVENT7(id, type, ts, subject, content)                                               \
+	"{\"context\":{\"specversion\":\"0.5.1\",\"id\":\"" id "\",\"source\":\"/cd\","          \
+	"\"type\":\"dev.cdevents." type "\",\"timestamp\":\"2026-03-07T" ts "Z\"},"               \
+	"\"subject\":{\"id\":\"" subject "\",\"source\":\"/cd\",\"content\":" content "}}"
+#define PROD7(svc, artifact)                                                                 \
+	"{\"environment\":{\"id\":\"prod\"},\"artifactId\":\"pkg:npm/" svc "@" artifact "\"}"
+#define INC7(svc, extra) "{\"environment\":{\"id\":\"prod\"},\"service\":{\"id\":\"" svc "\"}" extra "}"
+
+static const char *const day7_events[] = {
+	/* resolved "before" it was detected: counts as resolved at the detection */
+	EVENT7("d-neg-1", "service.deployed.0.3.0", "10:00:00", "neg", PROD7("neg", "1.0.0")),
+	EVENT7("inc-neg-detected", "incident.detected.0.3.0", "10:05:00", "inc-neg", INC7("neg", "")),
+	EVENT7("inc-neg-resolved", "incident.resolved.0.3.0", "09:50:00", "inc-neg", INC7("neg", "")),
+	/* names an artifact never deployed: attributed by its service */
+	EVENT7("d-art-1", "service.deployed.0.3.0", "11:00:00", "art", PROD7("art", "1.0.0")),
+	EVENT7("inc-art-detected", "incident.detected.0.3.0", "11:30:00", "inc-art",
+	       INC7("art", ",\"artifactId\":\"pkg:npm/art@2.0.0\"")),
+	EVENT7("inc-art-resolved", "incident.resolved.0.3.0", "12:00:00", "inc-art", INC7("art", "")),
+	/* two incidents: restored when the last is resolved */
+	EVENT7("d-two-1", "service.deployed.0.3.0", "13:00:00", "two", PROD7("two", "1.0.0")),
+	EVENT7("inc-ta-detected", "incident.detected.0.3.0", "13:05:00", "inc-ta", INC7("two", "")),
+	EVENT7("inc-tb-detected", "incident.detected.0.3.0", "13:10:00", "inc-tb", INC7("two", "")),
+	EVENT7("inc-ta-resolved", "incident.resolved.0.3.0", "13:15:00", "inc-ta", INC7("two", "")),
+	EVENT7("inc-tb-resolved", "incident.resolved.0.3.0", "15:00:00", "inc-tb", INC7("two", "")),
+	/* a change whose only event is stamped after its deployment: lead time 0, not -1800 */
+	"{\"context\":{\"specversion\":\"0.5.1\",\"id\":\"d-late-1\",\"source\":\"/cd\","
+	"\"type\":\"dev.cdevents.service.deployed.0.3.0\",\"timestamp\":\"2026-03-07T16:00:00Z\","
+	"\"chainId\":\"ch-late\"},\"subject\":{\"id\":\"late\",\"source\":\"/cd\",\"content\":"
+	PROD7("late", "1.0.0") "}}",
+	"{\"context\":{\"specversion\":\"0.5.1\",\"id\":\"c901-created\",\"source\":\"/scm\","
+	"\"type\":\"dev.cdevents.change.created.0.4.0\",\"timestamp\":\"2026-03-07T16:30:00Z\","
+	"\"chainId\":\"ch-late\"},\"subject\":{\"id\":\"901\",\"source\":\"/scm\",\"content\":"
+	"{\"repository\":{\"id\":\"acme/late\",\"source\":\"https://github.com\"}}}}",
+};
+
 static void wait_correlated(void)
 {
 	test_server_wait_correlated(&srv, 120);
+}
+
+static void post_events(enum post_mode mode, const char *const *events, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct http_response r = {0};
+		if (post_event(srv.port, mode, events[i], &r) != 202)
+			fail_msg("event %zu refused: %s\n%s", i, r.body, events[i]);
+		http_response_release(&r);
+	}
 }
 
 static void post_all(enum post_mode mode)
 {
 	post_jsonl(srv.port, mode, "scenarios/checkout.jsonl");
 	post_jsonl(srv.port, mode, "stages/stages.jsonl");
-	for (size_t i = 0; i < sizeof day4_events / sizeof *day4_events; i++) {
-		struct http_response r = {0};
-		if (post_event(srv.port, mode, day4_events[i], &r) != 202)
-			fail_msg("event %zu refused: %s", i, r.body);
-		http_response_release(&r);
-	}
+	post_events(mode, day4_events, sizeof day4_events / sizeof *day4_events);
+	post_events(mode, day7_events, sizeof day7_events / sizeof *day7_events);
 }
 
 static int setup(void **state)
@@ -188,8 +231,8 @@ static void day1_figures(void **state)
 	want_string(r, "change_failure_rate", "tier", "low");
 	want_number(r, "recovery_time", "recoveries", 1);
 	want_number(r, "recovery_time", "open", 0);
-	want_number(r, "recovery_time", "median_seconds", 1200);
-	want_number(r, "recovery_time", "p90_seconds", 1200);
+	want_number(r, "recovery_time", "median_seconds", 2400);
+	want_number(r, "recovery_time", "p90_seconds", 2400);
 	want_string(r, "recovery_time", "tier", "elite");
 	want_number(r, "rework_rate", "rework", 1);
 	want_number(r, "rework_rate", "rate", 0.25);
@@ -223,6 +266,52 @@ static void day4_incident_without_service(void **state)
 	want_string(inc, "rule", NULL, "environment");
 	want_string(at(inc, "deployment", NULL), "id", NULL, "d-web-1");
 	want_null(inc, "resolved_at", NULL);
+	cJSON_Delete(r);
+}
+
+/* 2026-03-07, prod: d-neg-1 10:00, d-art-1 11:00, d-two-1 13:00, d-late-1 16:00 -> 4.
+ *   inc-neg (service neg) detected 10:05, "resolved" 09:50: resolved at 10:05 -> 300 s
+ *   inc-art (service art, artifact art@2.0.0, never deployed): by its service -> d-art-1;
+ *     resolved 12:00 -> 3600 s
+ *   inc-ta, inc-tb on d-two-1, resolved 13:15 and 15:00: restored at 15:00 -> 7200 s
+ *   failed 3 of 4, recoveries 3 (median 3600), none rework (no other deployment of a
+ *   failed service); change 901 (chain ch-late) created 16:30 after d-late-1 16:00:
+ *   lead time 0, not -1800. */
+static void day7_rules(void **state)
+{
+	(void)state;
+	cJSON *r = get_json("/api/v1/dora?from=2026-03-07T00:00:00Z&to=2026-03-08T00:00:00Z", 200);
+
+	want_number(r, "deployment_frequency", "deployments", 4);
+	want_number(r, "change_failure_rate", "failed", 3);
+	want_number(r, "recovery_time", "recoveries", 3);
+	want_number(r, "recovery_time", "open", 0);
+	want_number(r, "recovery_time", "mean_seconds", (300 + 3600 + 7200) / 3.0);
+	want_number(r, "recovery_time", "median_seconds", 3600);
+	want_number(r, "rework_rate", "rework", 0);
+	want_number(r, "lead_time", "changes", 1);
+	want_number(r, "lead_time", "median_seconds", 0);
+	want_number(r, "lead_time", "mean_seconds", 0);
+	cJSON_Delete(r);
+
+	r = get_json("/api/v1/incidents?from=2026-03-07T00:00:00Z&to=2026-03-08T00:00:00Z", 200);
+	const cJSON *list = at(r, "incidents", NULL);
+	assert_int_equal(cJSON_GetArraySize(list), 4);
+	for (int i = 0; i < 4; i++) {
+		const cJSON *inc = cJSON_GetArrayItem(list, i), *id = at(inc, "id", NULL);
+		if (strcmp(id->valuestring, "inc-art") == 0) {
+			want_string(inc, "rule", NULL, "service");
+			want_string(at(inc, "deployment", NULL), "id", NULL, "d-art-1");
+		}
+		if (strcmp(id->valuestring, "inc-neg") == 0)
+			want_string(inc, "resolved_at", NULL, "2026-03-07T10:05:00.000000Z");
+	}
+	cJSON_Delete(r);
+
+	r = get_json("/api/v1/changes?from=2026-03-07T00:00:00Z&to=2026-03-08T00:00:00Z", 200);
+	const cJSON *c = cJSON_GetArrayItem(at(r, "changes", NULL), 0);
+	want_string(c, "id", NULL, "901");
+	want_number(c, "lead_time_seconds", NULL, 0);
 	cJSON_Delete(r);
 }
 
@@ -326,7 +415,7 @@ static void drill_down_matches_figures(void **state)
 		want_string(at(d, "rolled_back_by", NULL), "id", NULL, "d-prod-3");
 		const cJSON *inc = cJSON_GetArrayItem(at(d, "incidents", NULL), 0);
 		assert_true(cJSON_IsString(inc) && strcmp(inc->valuestring, "inc-1") == 0);
-		want_number(d, "recovery_seconds", NULL, 1200);
+		want_number(d, "recovery_seconds", NULL, 2400); /* inc-1 resolved 12:10 */
 		assert_int_equal(cJSON_GetArraySize(at(d, "changes", NULL)), 2); /* 103, 102 */
 	}
 	assert_int_equal(failed, 1);
@@ -451,7 +540,7 @@ static void lead_time_stages(void **state)
 	cJSON *r = get_json("/api/v1/changes?" MARCH_2_TO_APRIL_1, 200);
 	const cJSON *list = at(r, "changes", NULL), *c;
 
-	assert_int_equal(cJSON_GetArraySize(list), 11);
+	assert_int_equal(cJSON_GetArraySize(list), 12); /* 101-103, 201-208, 901 */
 	for (size_t i = 0; i < sizeof expected_stages / sizeof *expected_stages; i++) {
 		c = change_by_id(list, expected_stages[i].id);
 		want_number(c, "lead_time_seconds", NULL, expected_stages[i].lead);
@@ -495,6 +584,8 @@ static void bad_parameters(void **state)
 		{"/api/v1/dora?bucket=year", "bucket"},
 		{"/api/v1/dora?report=1999", "report"},
 		{"/api/v1/dora?environment=staging", "environment"},
+		{"/api/v1/dora?environment=PROD", "environment"},       /* ids are exact */
+		{"/api/v1/dora?environment=production", "environment"}, /* no such environment */
 		{"/api/v1/dora?colour=blue", "colour"},
 		{"/api/v1/dora?from=2026-03-02T00:00:00Z&from=2026-03-01T00:00:00Z", "from"},
 		{"/api/v1/deployments?format=xml", "format"},
@@ -573,7 +664,7 @@ static void precomputed_and_general_agree(void **state)
 {
 	(void)state;
 	wait_pattern("^(.*[/:])?(prod|production)$");
-	assert_true(testdb_long(db_url, "SELECT count(*) FROM change_production", 0, NULL) == 11);
+	assert_true(testdb_long(db_url, "SELECT count(*) FROM change_production", 0, NULL) == 12);
 	paths_agree("&environment=prod&environment=eu%2Fproduction");
 	/* the comparison covers stages: both paths list them, known ones included */
 	cJSON *r = get_json("/api/v1/changes?" APRIL1 "&environment=prod", 200);
@@ -618,6 +709,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(day1_figures),
 		cmocka_unit_test(day4_incident_without_service),
+		cmocka_unit_test(day7_rules),
 		cmocka_unit_test(window_edges),
 		cmocka_unit_test(filters),
 		cmocka_unit_test(services_ranking),

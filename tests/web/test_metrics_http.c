@@ -19,8 +19,9 @@
  *     escaping) and every gauge must equal the figure GET /api/v1/dora/services gives for the
  *     30 days up to now; a null figure must have no sample. Hand check for pay (prod):
  *     deployed T+3h (change 201 created T: 10800 s), upgraded T+5h (change 202 created T+3h30:
- *     5400 s), incident T+5h10, rolled back T+5h30 -> 3 deployments, 1 failed (restored by
- *     the rollback after 1800 s), 1 rework; lead time median 8100 s, p90 10260 s.
+ *     5400 s), incident T+5h10, rolled back T+5h30, incident resolved T+6h -> 3 deployments,
+ *     1 failed (restored when its incident is resolved, after 3600 s: the rollback does not
+ *     restore while it is open), 1 rework; lead time median 8100 s, p90 10260 s.
  *   - database down (connections to the test database refused, its sessions terminated): the
  *     scrape still answers 200 with the in-process families, cdlens_database_up 0 and no
  *     database family; once connections are allowed again, cdlens_database_up is 1.
@@ -646,7 +647,7 @@ static void dora_gauges_equal_services_api(void **state)
 	assert_int_equal(value(&e, "cdlens_dora_lead_time_seconds",
 			       L("service", "pay", "quantile", "0.9")), 10260);
 	assert_int_equal(value(&e, "cdlens_dora_recovery_time_seconds",
-			       L("service", "pay", "quantile", "0.5")), 1800);
+			       L("service", "pay", "quantile", "0.5")), 3600);
 	assert_null(find(&e, "cdlens_dora_lead_time_seconds",
 			 L("service", "search", "quantile", "0.5"))); /* no changes: null */
 	assert_int_equal(value(&e, "cdlens_dora_deployments", L("service", ODD_SERVICE)), 1);
