@@ -39,7 +39,8 @@ const browser = await chromium.launch({
 });
 
 // A page that records every console error, exception, failed request and HTTP error.
-async function open(path, viewport, before) {
+// waitUntil: 'networkidle' unless told ('load' for a page that may never be idle).
+async function open(path, viewport, before, waitUntil) {
   const page = await browser.newPage({ viewport: viewport || { width: 1280, height: 800 } });
   if (before) await before(page);
   page.problems = [];
@@ -47,7 +48,7 @@ async function open(path, viewport, before) {
   page.on('pageerror', e => page.problems.push('exception: ' + e.message));
   page.on('requestfailed', r => page.problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
   page.on('response', r => { if (r.status() >= 400) page.problems.push(`HTTP ${r.status()}: ${r.url()}`); });
-  await page.goto(base + path, { waitUntil: 'networkidle' });
+  await page.goto(base + path, { waitUntil: waitUntil || 'networkidle' });
   await page.waitForFunction(() => document.querySelector('main')?.getAttribute('aria-busy') !== 'true');
   return page;
 }
@@ -65,6 +66,56 @@ async function shoot(page, name) {
   expect(overflow <= 1, `${name}: no horizontal scrolling of the page at phone width (overflow ${overflow}px)`);
   await page.setViewportSize({ width: 1280, height: 800 });
 }
+
+// One live refresh of a page whose clock is installed (refresh=5): advance the clock 5 s and
+// wait until the page has its answer (a fetch takes no fake time, but real time).
+async function tick(page) {
+  const before = await page.$eval('#live', l => l.dataset.updated || '');
+  await page.clock.runFor(5e3);
+  await page.waitForFunction(b => (document.getElementById('live').dataset.updated || '') !== b, before,
+    { timeout: 10000 });
+}
+
+// The requests a page makes to `pathPrefix` from now on (an array that keeps growing).
+function requests(page, pathPrefix) {
+  const seen = [];
+  page.on('request', r => { if (new URL(r.url()).pathname.startsWith(pathPrefix)) seen.push(r.url()); });
+  return seen;
+}
+
+// The query of a link on the page (by its text) as {name: [values]}.
+async function linkQuery(page, name) {
+  const href = await page.getByRole('link', { name, exact: true }).first().getAttribute('href');
+  const u = new URL(href, base);
+  const q = {};
+  for (const [k, v] of u.searchParams) (q[k] = q[k] || []).push(v);
+  return { path: u.pathname, q };
+}
+
+// WCAG contrast ratio of two CSS colours (rgb()/rgba()/#hex), evaluated in the page.
+const contrastInPage = () => {
+  window.__contrast = (a, b) => {
+    const rgb = c => {
+      const x = document.createElement('span');
+      x.style.color = c;
+      document.body.append(x);
+      const m = getComputedStyle(x).color.match(/[\d.]+/g).map(Number);
+      x.remove();
+      return m;
+    };
+    const lum = c => {
+      const [r, g, b2] = rgb(c).slice(0, 3).map(v => v / 255)
+        .map(v => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b2;
+    };
+    const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+    return (x + 0.05) / (y + 0.05);
+  };
+};
+
+// The long names of 2026-02-10 (test_pages.c posts them)
+const LONG_SERVICE = 'long-' + 's'.repeat(245), LONG_DESCRIPTION = 'd'.repeat(3000);
+const LONG_DAY = 'from=2026-02-10&to=2026-02-10';
 
 // {figure key: value} of the page, and the same keys from an API object.
 const shown = page => page.$$eval('[data-figure]', els => Object.fromEntries(
@@ -147,6 +198,11 @@ const checks = {
     await page.keyboard.press('Enter');
     equal(await page.locator('#ranking thead th').nth(2).getAttribute('aria-sort'), 'descending',
       'Enter on a column header sorts by it');
+    equal(await page.evaluate(() => document.activeElement.closest('#ranking thead th')?.cellIndex ?? document.activeElement.tagName),
+      2, 'after sorting, the keyboard focus stays on that column\'s button');
+    await page.keyboard.press('Enter');
+    equal(await page.locator('#ranking thead th').nth(2).getAttribute('aria-sort'), 'ascending',
+      'Enter again sorts the other way, from the same button');
     clean(page, 'keyboard');
   },
 
@@ -294,9 +350,11 @@ const checks = {
   },
 
   async live() {
-    const page = await open(`/?${DAY}&refresh=1`);
+    const page = await open(`/?${DAY}&refresh=5`);
     await page.evaluate(() => { window.__notReloaded = true; });
     const before = (await shown(page))['deployment_frequency.deployments'];
+    await page.locator('#ranking thead th').nth(0).locator('button').focus();
+    await page.keyboard.press('Enter'); // by service, A to Z
     const event = {
       context: { specversion: '0.4.1', id: 'live-1', source: '/e2e', type: 'dev.cdevents.service.deployed.0.2.0',
                  timestamp: '2026-03-02T13:00:00Z' },
@@ -309,12 +367,269 @@ const checks = {
       before, { timeout: 20000 }).then(() => ok('the page shows the new deployment without a reload'),
       () => fail('the page did not update within 20 s'));
     equal(await page.evaluate(() => window.__notReloaded), true, 'the page was not reloaded');
+    equal(await page.locator('#ranking thead th').nth(0).getAttribute('aria-sort'), 'ascending',
+      'the live update kept the chosen sort');
+    const services = await page.$$eval('#ranking tbody tr', trs => trs.map(t => t.dataset.service));
+    equal(services, services.slice().sort(), 'and the rows are in that order');
+    equal(await page.evaluate(() => document.activeElement.closest('#ranking thead th')?.cellIndex ?? null), 0,
+      'and the sort button that had the focus has it again');
     equal(await page.evaluate(() => [Object.keys(Chart.instances).length, document.querySelectorAll('canvas').length]
       .join(' charts, ') + ' canvases'), await page.evaluate(() => {
         const n = document.querySelectorAll('canvas').length;
         return `${n} charts, ${n} canvases`;
       }), 'redraws destroy the charts they replace');
     clean(page, 'live overview');
+  },
+
+  // The overview's drill-down links carry the page's own window (item: drill-down keeps the
+  // window), and the drilled page's form keeps failed=1 and refresh= across Apply.
+  async drilldown() {
+    const page = await open('/?from=2026-03-01&to=2026-03-05&refresh=0');
+    const l = await linkQuery(page, 'failed deployments');
+    equal(l, { path: '/deployments', q: { from: ['2026-03-01'], to: ['2026-03-05'], refresh: ['0'], failed: ['1'] } },
+      'the failed deployments link carries the page\'s from/to as given');
+    const d = await api('/api/v1/deployments?from=2026-03-01T00:00:00Z&to=2026-03-06T00:00:00Z');
+    const failed = d.deployments.filter(x => x.failed).length;
+    expect(failed > 0, `the window has failed deployments (${failed})`);
+    await Promise.all([page.waitForURL(/\/deployments\?/), page.getByRole('link', { name: 'failed deployments', exact: true }).first().click()]);
+    await page.waitForSelector('#deployments');
+    equal([await page.inputValue('#f-from'), await page.inputValue('#f-to')], ['2026-03-01', '2026-03-05'],
+      'the drilled page\'s form shows the same days');
+    equal(await page.locator('#deployments tbody tr').count(), failed, 'and lists the failed deployments of that window');
+    await Promise.all([page.waitForNavigation(), page.click('form.filters button[type=submit]')]);
+    await page.waitForSelector('#deployments');
+    const u = new URL(page.url());
+    equal([u.searchParams.get('from'), u.searchParams.get('to'), u.searchParams.get('failed'), u.searchParams.get('refresh')],
+      ['2026-03-01', '2026-03-05', '1', '0'], 'Apply keeps the window, failed=1 and refresh=');
+    equal(await page.locator('#deployments tbody tr').count(), failed, 'and still lists the failed deployments only');
+    const all = await linkQuery(page, 'show all');
+    equal(all.q, { from: ['2026-03-01'], to: ['2026-03-05'], refresh: ['0'] }, '"show all" keeps the window, drops failed=1');
+    clean(page, 'drill-down to failed deployments');
+
+    const rel = await open(`/?days=3660&refresh=0`); // up to now: the scenario's day included
+    for (const [name, path, extra] of [['breakdown', '/lead-time', {}], ['deployments', '/deployments', {}],
+                                       ['rework deployments', '/deployments', { rework: ['1'] }]])
+      equal(await linkQuery(rel, name), { path, q: { days: ['3660'], refresh: ['0'], ...extra } },
+        `from days=3660, the ${name} link stays relative (days=, no from/to)`);
+    clean(rel, 'drill-down links of a relative window');
+  },
+
+  // refresh= is clamped to 5..86400 s (0: off), and showing a page again does not query when
+  // updates are off.
+  async refresh() {
+    const pages = [];
+    for (const r of ['2147484', '1', '0']) {
+      const page = await open(`/?${DAY}&refresh=${r}`, null, null, 'load');
+      await page.waitForSelector('[data-figure]');
+      pages.push([r, page, requests(page, '/api/v1/dora')]);
+    }
+    await pages[2][1].evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+    await new Promise(r => setTimeout(r, 3000));
+    for (const [r, page, seen] of pages) {
+      equal(seen.length, 0, `refresh=${r}: no request in the 3 s after loading` +
+        (r === '0' ? ' (the page shown again included)' : ''));
+      clean(page, `refresh=${r}`);
+    }
+  },
+
+  // The Window select: choosing "last N days" empties From and To, typing a From date sets it
+  // to "from – to"; it shows the days the page shows (days=0 and days=5000 out of range).
+  async window() {
+    const page = await open('/?from=2026-03-01&to=2026-03-05&refresh=0');
+    equal(await page.inputValue('#f-days'), '', 'a from/to window shows "from – to"');
+    await page.selectOption('#f-days', '7');
+    equal([await page.inputValue('#f-from'), await page.inputValue('#f-to')], ['', ''], 'choosing last 7 days empties From and To');
+    await Promise.all([page.waitForNavigation(), page.click('form.filters button[type=submit]')]);
+    await page.waitForSelector('main h1');
+    const u = new URL(page.url());
+    equal([...u.searchParams.keys()].sort(), ['days', 'refresh'], 'Apply: the last 7 days (no from/to left)');
+    await page.fill('#f-from', '2026-03-01');
+    equal(await page.inputValue('#f-days'), '', 'typing a From date sets the window to "from – to"');
+    clean(page, 'window select');
+    for (const [days, want] of [['0', '1'], ['5000', '3660'], ['abc', '30']]) {
+      const p = await open(`/?days=${days}&refresh=0`);
+      equal(await p.inputValue('#f-days'), want, `days=${days}: the Window select shows last ${want} days`);
+      const text = await p.locator('p.window').innerText();
+      expect(text.includes(`(${want} day`), `days=${days}: and the page shows ${want} days (${text.slice(0, 60)}…)`);
+      clean(p, `days=${days}`);
+    }
+  },
+
+  // The filters offer every service, environment and pipeline of the window, not only the
+  // chosen ones.
+  async options() {
+    const s = await api(`/api/v1/dora/services?${API_DAY}`);
+    const services = s.services.map(x => x.service).sort(), envs = s.filters.environments.slice().sort();
+    expect(services.length >= 3, `the day has several services (${services.length})`);
+    for (const path of [`/?${DAY}&service=cart&refresh=0`, `/lead-time?${DAY}&service=cart&refresh=0`,
+                        `/deployments?${DAY}&service=cart&environment=prod&refresh=0`]) {
+      const page = await open(path);
+      const offered = await page.$$eval('#f-service option', os => os.map(o => o.value).sort());
+      equal(offered, services, `${path}: Services offers every service of the window`);
+      equal(await page.$$eval('#f-service option:checked', os => os.map(o => o.value)), ['cart'], `${path}: cart is chosen`);
+      equal(await page.$$eval('#f-environment option', os => os.map(o => o.value).sort()), envs,
+        `${path}: Environments offers every production environment`);
+      clean(page, path);
+    }
+    const runs = await api(`/api/v1/pipeline-runs?${API_DAY}`);
+    const names = runs.pipelines.map(p => p.pipeline).filter(Boolean).sort();
+    expect(names.length >= 2, `the day has several pipelines (${names.length})`);
+    const page = await open(`/pipelines?${DAY}&pipeline=shop-ci&refresh=0`);
+    equal(await page.$$eval('#f-pipeline option', os => os.map(o => o.value).sort()), names,
+      'Pipelines offers every pipeline of the window');
+    equal(await page.locator('#runs tbody tr').count(), runs.runs.filter(r => r.pipeline === 'shop-ci').length,
+      'while the list shows shop-ci\'s runs only');
+    clean(page, 'pipelines filtered');
+  },
+
+  // The trace lookup sends the selector typed in, not the URL's one beside it.
+  async lookup() {
+    const page = await open('/trace?deployment=d-prod-1&source=/argocd&from=2026-03-01&refresh=0');
+    equal(await page.locator('#t-source').count() ? await page.inputValue('#t-source') : null, '/argocd',
+      'the form has the deployment\'s source');
+    await page.fill('#t-change', '101');
+    await page.fill('#t-repository', 'github.com/acme/shop');
+    await Promise.all([page.waitForURL(/change=101/), page.getByRole('button', { name: 'Trace' }).click()]);
+    await page.waitForSelector('#steps li.step');
+    const u = new URL(page.url());
+    equal(Object.fromEntries(u.searchParams), { change: '101', repository: 'github.com/acme/shop', from: '2026-03-01', refresh: '0' },
+      'only the typed selector is sent (and the window and refresh are kept)');
+    expect(await page.locator('#steps li.step[data-kind="change"]').count() > 0, 'the change is traced');
+    clean(page, 'trace lookup');
+  },
+
+  // Screen readers hear errors and new data, not every refresh; a request that hangs is
+  // given up and the page says it is stale, then recovers.
+  async stale() {
+    const page = await open(`/?${DAY}&refresh=5`, null, p => p.clock.install({ time: Date.now() }));
+    // the filter choices' own request (serviceOptions()) must be answered before the fake
+    // clock jumps, or its timeout gives it up as well
+    await page.waitForLoadState('networkidle');
+    await page.evaluate(() => {
+      window.__announced = [];
+      const watch = new MutationObserver(() => {
+        for (const n of document.querySelectorAll('[aria-live], [role=status], [role=alert]'))
+          window.__announced.push(n.textContent);
+      });
+      for (const n of document.querySelectorAll('[aria-live], [role=status]'))
+        watch.observe(n, { childList: true, characterData: true, subtree: true });
+    });
+    const t0 = await page.$eval('#live', l => l.textContent);
+    for (let k = 0; k < 3; k++) await tick(page);
+    expect(await page.$eval('#live', l => l.textContent) !== t0, 'the header shows the time of the latest update');
+    equal(await page.evaluate(() => window.__announced), [], 'three refreshes with no new data announce nothing');
+    equal(await page.$$eval('[aria-live], [role=status]', ns => ns.map(n => n.textContent).join('')), '',
+      'the time of the update is outside the live region');
+
+    let hold = true;
+    const held = [];
+    await page.route(/\/api\/v1\/dora\?/, r => (hold ? held.push(r) : r.continue()));
+    await page.clock.runFor(5e3);
+    await page.waitForFunction(() => true);
+    for (let i = 0; i < 50 && !held.length; i++) await page.waitForTimeout(100);
+    equal(held.length, 1, 'the next refresh\'s request hangs');
+    await page.clock.runFor(10e3);
+    await page.waitForFunction(() => document.getElementById('live').dataset.stale === 'true', null, { timeout: 5000 })
+      .then(() => ok('after 10 s without an answer the page is marked stale'),
+            () => fail('a hung request left the page updating never and saying nothing'));
+    const note = await page.$eval('#live .live-note', n => n.textContent);
+    expect(/not updated since .*did not answer within 10 s/.test(note), `and says so in the live region (${note})`);
+    hold = false;
+    await tick(page);
+    equal(await page.$eval('#live', l => l.dataset.stale || ''), '', 'the next answer clears the stale mark');
+    equal(await page.evaluate(() => window.__announced.length), 2, 'announced: the stale page, then the recovery');
+    equal(page.problems.filter(p => !/request failed: .*\/api\/v1\/dora\?.*ERR_ABORTED/.test(p)), [],
+      'stale: nothing fails but the request given up');
+  },
+
+  // Long names without spaces (test_pages.c, 2026-02-10) neither widen the page nor the filters.
+  async long() {
+    const paths = [`/?${LONG_DAY}&refresh=0`, `/deployments?${LONG_DAY}&refresh=0`, `/pipelines?${LONG_DAY}&refresh=0`,
+                   `/lead-time?${LONG_DAY}&refresh=0`, '/trace?deployment=long-1&source=/e2e&refresh=0'];
+    for (const path of paths) {
+      const page = await open(path);
+      for (const width of [1280, 390]) {
+        await page.setViewportSize({ width, height: 800 });
+        await page.waitForTimeout(100);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect(overflow <= 1, `${path} at ${width} px: no horizontal scrolling (overflow ${overflow}px)`);
+      }
+      await page.setViewportSize({ width: 1280, height: 800 });
+      const widest = await page.$$eval('form.filters select', ss => Math.max(0, ...ss.map(x => x.getBoundingClientRect().width)));
+      expect(widest <= 300, `${path}: the filter selects stay narrow (${Math.round(widest)} px)`);
+      const names = await page.$$eval('.name', ns => ns.map(n => [n.title, n.getBoundingClientRect().width]));
+      if (!path.startsWith('/trace') && !path.startsWith('/lead-time')) {
+        const long = names.find(([t]) => t === LONG_SERVICE);
+        expect(long && long[1] <= 330, `${path}: the long name is cut (${long && Math.round(long[1])} px) with all of it in its title`);
+      }
+      if (path.startsWith('/trace'))
+        expect((await page.locator('#steps').innerText()).includes(LONG_DESCRIPTION), 'the long description is shown whole');
+      clean(page, path);
+      if (path.startsWith('/trace')) await shoot(page, 'long-trace');
+    }
+  },
+
+  // Colours: the "no data" badge's text, the focus ring, the Gantt chart's queued bar.
+  async contrast() {
+    const page = await open(`/?${DAY}&refresh=0`);
+    await page.evaluate(contrastInPage);
+    const badge = await page.evaluate(() => {
+      const b = cdlens.tierBadge(null);
+      document.querySelector('main').append(b);
+      const s = getComputedStyle(b);
+      return window.__contrast(s.color, s.backgroundColor);
+    });
+    expect(badge >= 4.5, `the "no data" badge's text: ${badge.toFixed(2)}:1 (4.5 needed)`);
+    await page.keyboard.press('Tab'); // the brand link, on the dark header
+    const ring = await page.evaluate(() => {
+      const a = document.activeElement, s = getComputedStyle(a);
+      return [s.outlineStyle, window.__contrast(s.outlineColor, getComputedStyle(a.closest('header')).backgroundColor),
+              window.__contrast(s.outlineColor, getComputedStyle(document.body).backgroundColor)];
+    });
+    expect(ring[0] !== 'none' && ring[1] >= 3 && ring[2] >= 3,
+      `the focus ring: ${ring[1].toFixed(2)}:1 on the header, ${ring[2].toFixed(2)}:1 on the page (3 needed)`);
+    clean(page, 'contrast (overview)');
+    const runs = await api(`/api/v1/pipeline-runs?${API_DAY}`);
+    const done = runs.runs.find(r => r.id === 'pr-1');
+    const gantt = await open(`/pipelines?${DAY}&refresh=0&run=pr-1&run_source=${encodeURIComponent(done.source)}`);
+    await gantt.waitForFunction(() => window.Chart && Chart.getChart('c-gantt'));
+    await gantt.evaluate(contrastInPage);
+    const queued = await gantt.evaluate(() => window.__contrast(Chart.getChart('c-gantt').data.datasets[0].backgroundColor, '#fff'));
+    expect(queued >= 3, `the Gantt chart's queued bar on white: ${queued.toFixed(2)}:1 (3 needed)`);
+    clean(gantt, 'contrast (Gantt)');
+  },
+
+  // Rounded days; a URL the API refuses still has its filter form.
+  async details() {
+    const odd = await open('/?from=2026-03-01T00:00:00Z&to=2026-03-23T21:00:00Z&refresh=0');
+    const text = await odd.locator('p.window').innerText();
+    expect(text.includes('(23 days)') && !text.includes('22.875'), `a 22.875-day window is shown as 23 days (${text.slice(0, 70)}…)`);
+    clean(odd, 'rounded days');
+
+    const bad = await open(`/?${DAY}&bucket=hour&refresh=0`);
+    expect(await bad.locator('main [role=alert]').count() === 1, 'bucket=hour: the page says why it cannot load');
+    expect(await bad.locator('form.filters #f-bucket').count() === 1, 'and still draws the filter form');
+    await Promise.all([bad.waitForURL(u => !u.searchParams.has('bucket')), bad.click('form.filters button[type=submit]')]);
+    await bad.waitForSelector('[data-figure]');
+    ok('choosing another bucket and Apply loads the page');
+    equal(bad.problems.filter(p => !/(HTTP 400|400 \(Bad Request\))/.test(p)), [], 'bucket=hour: nothing fails but the refused query');
+  },
+
+  // Links to other pages (and to and from the trace page) keep the window, bucket and refresh.
+  async carry() {
+    const nav = await open(`/?days=7&bucket=week&refresh=0`);
+    equal(await linkQuery(nav, 'Deployments'), { path: '/deployments', q: { days: ['7'], bucket: ['week'], refresh: ['0'] } },
+      'the navigation keeps days, bucket and refresh');
+    clean(nav, 'navigation');
+
+    const deps = await open(`/deployments?${DAY}&refresh=0`);
+    const trace = await linkQuery(deps, 'trace');
+    equal([trace.q.from, trace.q.to, trace.q.refresh], [['2026-03-02'], ['2026-03-02'], ['0']], 'a trace link carries the window');
+    await Promise.all([deps.waitForURL(/\/trace\?/), deps.getByRole('link', { name: 'trace', exact: true }).first().click()]);
+    await deps.waitForSelector('#steps');
+    equal((await linkQuery(deps, 'Overview')).q, { from: ['2026-03-02'], to: ['2026-03-02'], refresh: ['0'] },
+      'from the trace page the navigation keeps the window');
+    clean(deps, 'deployments to trace');
   },
 
   // A relative window (days=N) moves with the clock: a page left open shows what arrives
@@ -332,11 +647,12 @@ const checks = {
     const r = await fetch(base + '/api/v1/events', { method: 'POST', body: JSON.stringify(event),
       headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + args.token } });
     equal(r.status, 202, 'a deployment stamped now is accepted');
-    await page.clock.runFor(10e3); // two refreshes: the event is still after the page's window
-    await page.waitForTimeout(1000);
+    await tick(page); // two refreshes: the event is still after the page's window
+    await tick(page);
     equal((await shown(page))['deployment_frequency.deployments'], before, 'an event after the window is not counted yet');
     await page.clock.fastForward(3 * 3600e3);
-    await page.clock.runFor(10e3);
+    await page.waitForTimeout(1000); // the refresh fastForward ran gets its answer
+    await tick(page);
     await page.waitForFunction(n => Number(document.querySelector('[data-figure="deployment_frequency.deployments"]')?.dataset.value) === n + 1,
       before ?? 0, { timeout: 20000 }).then(() => ok('three hours later the open page counts it'),
       () => fail('the open page never moved its window forward'));

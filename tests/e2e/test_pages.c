@@ -4,8 +4,9 @@
  *
  * Setup: a fresh database, the real binary, tests/data/scenarios/checkout.jsonl (changes,
  * builds, artifacts, deployments, an incident, a pipeline run with task runs) plus the events
- * below (a service and an incident whose names are HTML markup, in environment "prod"),
- * correlated. Each cmocka test runs one check of
+ * below (a service and an incident whose names are HTML markup, in environment "prod"; on
+ * 2026-02-10 a service and pipeline named with 250 characters and an incident described with
+ * 3,000 characters, none of them with a space), correlated. Each cmocka test runs one check of
  * tests/e2e/pages.mjs (node) and requires it to exit 0; pages.mjs says what it compares.
  * Every page must load without console errors, failed requests or CSP violations.
  * Screenshots: CDLENS_E2E_OUT (the build folder's e2e-screenshots/).
@@ -47,6 +48,44 @@ static const char *const extra_events[] = {
 	      "{\"pipelineName\":\"" MARKUP_SERVICE "\",\"url\":\"javascript:window.__xss=3\"}"),
 };
 
+/* The long names of 2026-02-10 (pages.mjs builds the same): the pages must not grow wider
+ * than the screen for them. Service ids may be up to EVENT_MAX_ID - 1 (255) bytes. */
+#define LONG_SERVICE_LEN 250
+#define LONG_DESCRIPTION_LEN 3000
+
+static void post_long_names(void)
+{
+	char service[LONG_SERVICE_LEN + 1], description[LONG_DESCRIPTION_LEN + 1];
+	char ev[3][LONG_DESCRIPTION_LEN + 1024];
+
+	memset(service, 's', sizeof service - 1);
+	memcpy(service, "long-", 5);
+	service[sizeof service - 1] = '\0';
+	memset(description, 'd', sizeof description - 1);
+	description[sizeof description - 1] = '\0';
+	snprintf(ev[0], sizeof ev[0],
+		 "{\"context\":{\"specversion\":\"0.4.1\",\"id\":\"long-1\",\"source\":\"/e2e\","
+		 "\"type\":\"dev.cdevents.service.deployed.0.2.0\",\"timestamp\":\"2026-02-10T10:00:00Z\"},"
+		 "\"subject\":{\"id\":\"%s\",\"source\":\"/e2e\",\"content\":{\"environment\":"
+		 "{\"id\":\"prod\"},\"artifactId\":\"pkg:npm/long@1.0.0\"}}}", service);
+	snprintf(ev[1], sizeof ev[1],
+		 "{\"context\":{\"specversion\":\"0.4.1\",\"id\":\"long-inc\",\"source\":\"/e2e\","
+		 "\"type\":\"dev.cdevents.incident.detected.0.2.0\",\"timestamp\":\"2026-02-10T10:30:00Z\"},"
+		 "\"subject\":{\"id\":\"inc-long\",\"source\":\"/e2e\",\"content\":{\"description\":\"%s\","
+		 "\"environment\":{\"id\":\"prod\"},\"service\":{\"id\":\"%s\"}}}}", description, service);
+	snprintf(ev[2], sizeof ev[2],
+		 "{\"context\":{\"specversion\":\"0.4.1\",\"id\":\"long-run-q\",\"source\":\"/e2e\","
+		 "\"type\":\"dev.cdevents.pipelinerun.queued.0.2.0\",\"timestamp\":\"2026-02-10T09:00:00Z\"},"
+		 "\"subject\":{\"id\":\"long-run\",\"source\":\"/e2e\",\"content\":{\"pipelineName\":\"%s\"}}}",
+		 service);
+	for (size_t i = 0; i < 3; i++) {
+		struct http_response r = {0};
+		if (post_event(srv.port, MODE_BARE, ev[i], &r) != 202)
+			fail_msg("long-name event %zu refused: %s", i, r.body);
+		http_response_release(&r);
+	}
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -63,6 +102,7 @@ static int setup(void **state)
 			fail_msg("event %zu refused: %s", i, r.body);
 		http_response_release(&r);
 	}
+	post_long_names();
 	test_server_wait_correlated(&srv, 120);
 	return 0;
 }
@@ -99,6 +139,16 @@ static void pipelines(void **state) { (void)state; check("pipelines"); }
 static void trace(void **state) { (void)state; check("trace"); }
 static void markup(void **state) { (void)state; check("markup"); }
 static void empty(void **state) { (void)state; check("empty"); }
+static void drilldown(void **state) { (void)state; check("drilldown"); }
+static void refresh(void **state) { (void)state; check("refresh"); }
+static void window_select(void **state) { (void)state; check("window"); }
+static void options(void **state) { (void)state; check("options"); }
+static void lookup(void **state) { (void)state; check("lookup"); }
+static void stale(void **state) { (void)state; check("stale"); }
+static void long_names(void **state) { (void)state; check("long"); }
+static void contrast(void **state) { (void)state; check("contrast"); }
+static void details(void **state) { (void)state; check("details"); }
+static void carry(void **state) { (void)state; check("carry"); }
 static void live(void **state) { (void)state; check("live"); } /* posts events: last */
 static void clock(void **state) { (void)state; check("clock"); } /* posts an event stamped now */
 
@@ -109,7 +159,12 @@ int main(void)
 		cmocka_unit_test(keyboard),    cmocka_unit_test(lead_time),
 		cmocka_unit_test(deployments), cmocka_unit_test(pipelines),
 		cmocka_unit_test(trace),       cmocka_unit_test(markup),
-		cmocka_unit_test(empty),       cmocka_unit_test(live),
+		cmocka_unit_test(empty),       cmocka_unit_test(drilldown),
+		cmocka_unit_test(refresh),     cmocka_unit_test(window_select),
+		cmocka_unit_test(options),     cmocka_unit_test(lookup),
+		cmocka_unit_test(stale),       cmocka_unit_test(long_names),
+		cmocka_unit_test(contrast),    cmocka_unit_test(details),
+		cmocka_unit_test(carry),       cmocka_unit_test(live),
 		cmocka_unit_test(clock),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

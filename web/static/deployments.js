@@ -3,17 +3,19 @@
  * rollbacks and incidents (select a point to open its trace), and the list behind it, each
  * row with why it failed or is rework and the changes it shipped. Reads GET
  * /api/v1/deployments and /api/v1/incidents with the page's filters; failed=1 or rework=1
- * (links from the overview's figures) keep only those rows in the list.
+ * (links from the overview's figures) keep only those rows in the list, and the filter form
+ * keeps them.
  */
 'use strict';
 
 (() => {
-  const {el, clear, filterQuery, api, duration, time, frame, filterForm, live, traceHref,
-         emptyState, chart, params} = cdlens;
+  const {el, clear, filterQuery, pageHref, api, duration, time, name, frame, filterForm, live,
+         traceHref, emptyState, chart, params} = cdlens;
   const LIST_MAX = 500;
 
   frame('Deployments');
   const main = document.getElementById('main');
+  main.before(filterForm({services: true, environments: true, keep: ['failed', 'rework']}));
   const q = filterQuery();
 
   const deploymentTrace = d => traceHref({deployment: d.event.id, source: d.event.source});
@@ -78,7 +80,7 @@
                                     'Why', 'Changes', 'Trace'].map(t => el('th', {scope: 'col'}, t)))),
       el('tbody', {}, rows.map(d => el('tr', {class: d.failed ? 'failed' : null,
         dataset: {event: d.event.id}},
-        el('td', {}, time(d.at)), el('th', {scope: 'row'}, d.service), el('td', {}, d.environment),
+        el('td', {}, time(d.at)), el('th', {scope: 'row'}, name(d.service)), el('td', {}, name(d.environment)),
         el('td', {}, d.kind), el('td', {}, d.failed ? 'yes' : 'no'),
         el('td', {}, d.failed ? (d.restored_at ? duration(d.recovery_seconds) : 'open') : ''),
         el('td', {class: 'wrap'}, why(d)),
@@ -89,15 +91,9 @@
     return el('div', {class: 'table-box'}, table);
   }
 
-  let formDrawn = false;
   live(() => Promise.all([api('/api/v1/deployments', q), api('/api/v1/incidents', q)]), ([dl, il]) => {
     clear(main).removeAttribute('aria-busy');
     const envs = dl.filters.environments || [];
-    if (!formDrawn) {
-      main.before(filterForm({services: [...new Set(dl.deployments.map(d => d.service))].sort(),
-                              environments: envs}));
-      formDrawn = true;
-    }
     let deps = dl.deployments;
     const only = params.get('failed') ? 'failed' : params.get('rework') ? 'rework' : null;
     main.append(el('h1', {}, 'Deployments'),
@@ -114,7 +110,7 @@
     if (only) {
       deps = deps.filter(d => d[only]);
       main.append(el('p', {}, `Showing the ${only} deployments only · `,
-        el('a', {href: window.location.pathname + '?' + q}, 'show all')));
+        el('a', {href: pageHref(window.location.pathname)}, 'show all')));
     }
     main.append(list(deps, deps.length));
   });

@@ -8,11 +8,12 @@
 'use strict';
 
 (() => {
-  const {el, clear, filterQuery, api, duration, time, frame, filterForm, live, traceHref,
+  const {el, clear, filterQuery, api, duration, time, name, frame, filterForm, live, traceHref,
          emptyState, chart} = cdlens;
 
   frame('Lead time');
   const main = document.getElementById('main');
+  main.before(filterForm({services: true, environments: true}));
   const q = filterQuery();
 
   const segments = [
@@ -86,21 +87,16 @@
       el('thead', {}, el('tr', {}, ['Change', 'Repository', 'Lead time', 'First seen', 'In production',
                                     'Service', 'Environment', 'Linked by'].map(t => el('th', {scope: 'col'}, t)))),
       el('tbody', {}, rows.map(c => el('tr', {},
-        el('th', {scope: 'row'}, el('a', {href: traceHref({change: c.id, repository: c.repository})}, c.id)),
-        el('td', {}, c.repository), el('td', {}, duration(c.lead_time_seconds)),
+        el('th', {scope: 'row'}, el('a', {href: traceHref({change: c.id, repository: c.repository}),
+                                          class: 'name', title: c.id}, c.id)),
+        el('td', {}, name(c.repository)), el('td', {}, duration(c.lead_time_seconds)),
         el('td', {}, time(c.first_at)), el('td', {}, time(c.deployed_at)),
-        el('td', {}, c.deployment.service), el('td', {}, c.deployment.environment),
+        el('td', {}, name(c.deployment.service)), el('td', {}, name(c.deployment.environment)),
         el('td', {}, c.rule))))));
   }
 
-  let formDrawn = false;
   live(() => Promise.all([api('/api/v1/dora', q), api('/api/v1/changes', q)]), ([d, cl]) => {
     clear(main).removeAttribute('aria-busy');
-    if (!formDrawn) {
-      main.before(filterForm({services: [...new Set(cl.changes.map(c => c.deployment.service))].sort(),
-                              environments: d.filters.environments || []}));
-      formDrawn = true;
-    }
     const lt = d.lead_time;
     main.append(el('h1', {}, 'Lead time breakdown'),
       el('p', {class: 'window'}, 'From ', time(d.window.from), ' to ', time(d.window.to), ' · ',

@@ -9,14 +9,23 @@
 'use strict';
 
 (() => {
-  const {el, clear, filterQuery, api, duration, time, frame, filterForm, live, emptyState, chart,
-         params, safeUrl} = cdlens;
+  const {el, clear, filterQuery, api, duration, time, name, frame, filterForm, live, emptyState,
+         chart, params, safeUrl} = cdlens;
 
   frame('Pipeline runs');
   const main = document.getElementById('main');
   const q = filterQuery({limit: '200'});
   q.delete('service');
   q.delete('environment');
+  /* the Pipelines choices: every pipeline of the window, whichever the URL chose (the summary
+   * covers every run of the window, so one listed run is enough) */
+  const allPipelines = () => {
+    const o = new URLSearchParams(q);
+    o.set('limit', '1');
+    o.delete('pipeline');
+    return api('/api/v1/pipeline-runs', o).then(l => ({pipeline: l.pipelines.map(p => p.pipeline).filter(Boolean)}));
+  };
+  main.before(filterForm({more: [['pipeline', 'Pipelines']], options: allPipelines}));
   for (const p of params.getAll('pipeline')) if (p) q.append('pipeline', p);
   const csvHref = () => {
     const c = new URLSearchParams(q);
@@ -25,7 +34,7 @@
     return '/api/v1/pipeline-runs?' + c;
   };
 
-  const QUEUED = '#cbd5e1', RUNNING = '#2563eb', GANTT_MAX_HEIGHT = 640;
+  const QUEUED = '#848ea0', RUNNING = '#2563eb', GANTT_MAX_HEIGHT = 640;
   const outcomeColour = o => ({success: '#059669', failure: '#dc2626', error: '#b91c1c',
                                cancel: '#6b7280', cancelled: '#6b7280', canceled: '#6b7280'}[o] || RUNNING);
   const outcomeText = r => r.outcome || (r.finished_at ? 'unknown' : r.started_at ? 'running' : 'queued');
@@ -94,7 +103,7 @@
       el('thead', {}, el('tr', {}, ['', 'Started', 'Finished', 'Queued', 'Running', 'Outcome', 'Errors']
         .map(t => el('th', {scope: 'col'}, t)))),
       el('tbody', {}, rows.map((x, k) => el('tr', {class: /fail|error/.test(x.outcome || '') ? 'failed' : null},
-        el('th', {scope: 'row'}, k ? x.task || x.id : 'run ' + (run.pipeline || run.id)),
+        el('th', {scope: 'row'}, name(k ? x.task || x.id : 'run ' + (run.pipeline || run.id))),
         el('td', {}, time(x.started_at)), el('td', {}, time(x.finished_at)),
         el('td', {}, k ? '' : duration(x.queued_seconds)),
         el('td', {}, duration(k ? x.duration_seconds : x.running_seconds)),
@@ -136,7 +145,7 @@
       el('thead', {}, el('tr', {}, ['Pipeline', 'Runs', 'Succeeded', 'Failed', 'Median duration',
                                     'Last outcome', 'Last started'].map(t => el('th', {scope: 'col'}, t)))),
       el('tbody', {}, pipelines.map(p => el('tr', {dataset: {pipeline: p.pipeline || ''}},
-        el('th', {scope: 'row'}, p.pipeline || '(unnamed)'), el('td', {}, String(p.runs)),
+        el('th', {scope: 'row'}, p.pipeline ? name(p.pipeline) : '(unnamed)'), el('td', {}, String(p.runs)),
         el('td', {}, String(p.succeeded)), el('td', {}, String(p.failed)),
         el('td', {}, duration(p.median_duration_seconds)), el('td', {}, p.last_outcome || '–'),
         el('td', {}, time(p.last_started_at)))))));
@@ -151,13 +160,12 @@
       el('tbody', {}, l.runs.map(r => el('tr', {
           class: /fail|error/.test(r.outcome || '') ? 'failed' : null,
           'aria-current': same(r, current) ? 'true' : null, dataset: {run: r.id}},
-        el('td', {}, time(r.started_at || r.queued_at)), el('th', {scope: 'row'}, r.pipeline || '–'),
-        el('td', {}, el('a', {href: runHref(r)}, r.id)), el('td', {}, outcomeText(r)),
+        el('td', {}, time(r.started_at || r.queued_at)), el('th', {scope: 'row'}, name(r.pipeline)),
+        el('td', {}, el('a', {href: runHref(r), class: 'name', title: r.id}, r.id)), el('td', {}, outcomeText(r)),
         el('td', {}, duration(r.queued_seconds)), el('td', {}, duration(r.running_seconds)),
         el('td', {}, duration(r.duration_seconds)), el('td', {}, String(r.task_runs)))))));
   }
 
-  let formDrawn = false;
   live(async () => {
     const l = await api('/api/v1/pipeline-runs', q);
     const run = chosen(l.runs);
@@ -168,11 +176,6 @@
     return [l, detail];
   }, ([l, detail]) => {
     clear(main).removeAttribute('aria-busy');
-    if (!formDrawn) {
-      const names = l.pipelines.map(p => p.pipeline).filter(Boolean);
-      main.before(filterForm({more: [['pipeline', 'Pipelines', names]]}));
-      formDrawn = true;
-    }
     /* over every run of the window, as the summary counts them (the list may be cut) */
     const total = l.pipelines.reduce((n, p) => n + p.runs, 0);
     const failed = l.pipelines.reduce((n, p) => n + p.failed, 0);

@@ -2,12 +2,14 @@
  * Trace (/trace?...): one delivery chain drawn end to end, in time order: change → build →
  * artifact → pipeline runs → each environment's deployments → incidents and rollbacks, with
  * the time between consecutive steps. The query string is GET /api/v1/trace's (change +
- * repository, artifact, deployment [+ source], chain); without one, a form asks for it.
+ * repository, artifact, deployment [+ source], chain); without one, a form asks for it. The
+ * page's other URL parameters (the window, refresh) are kept for the navigation.
  */
 'use strict';
 
 (() => {
-  const {el, clear, api, duration, time, frame, live, traceHref, params} = cdlens;
+  const {el, clear, api, duration, time, frame, live, traceHref, pageHref, keepFields, params,
+         CARRIED} = cdlens;
 
   frame('Trace');
   const main = document.getElementById('main');
@@ -15,16 +17,28 @@
   const q = new URLSearchParams();
   for (const k of selectors) if (params.get(k)) q.set(k, params.get(k));
 
+  /* The API takes one selector: these are the fields of each. */
+  const groups = [['change', 'repository'], ['artifact'], ['deployment', 'source'], ['chain']];
+
+  /* The lookup form. It sends one selector: the one typed into last, else the first filled in
+   * (the fields keep the URL's selector, so typing another one must replace it). */
   function lookupForm() {
     const field = (name, label, hint) => el('label', {}, label + ' ',
       el('input', {name, id: 't-' + name, value: params.get(name) || '', placeholder: hint}));
     const form = el('form', {method: 'get', action: '/trace', class: 'filters', 'aria-label': 'trace lookup'},
       field('change', 'Change id', '101'), field('repository', 'Repository', 'github.com/org/repo'),
       field('artifact', 'or artifact purl', 'pkg:oci/app@sha256:…'),
-      field('deployment', 'or deployment event id', 'd-1'), field('chain', 'or chain id', ''),
-      el('button', {type: 'submit'}, 'Trace'));
+      field('deployment', 'or deployment event id', 'd-1'),
+      field('source', 'Deployment event source', '/argocd (if ids repeat)'),
+      field('chain', 'or chain id', ''));
+    keepFields(form, CARRIED);
+    form.append(el('button', {type: 'submit'}, 'Trace'));
+    let typed = null;
+    form.addEventListener('input', e => { typed = groups.find(g => g.includes(e.target.name)) || typed; });
     form.addEventListener('submit', () => {
-      for (const x of form.querySelectorAll('input')) if (!x.value) x.disabled = true;
+      const chosen = typed || groups.find(g => g.some(n => form.elements[n].value)) || [];
+      for (const x of form.querySelectorAll('input'))
+        if (!x.value || (groups.flat().includes(x.name) && !chosen.includes(x.name))) x.disabled = true;
     });
     return form;
   }
@@ -58,7 +72,7 @@
         `Pipeline run ${p.name || p.id} · ${p.outcome || 'no outcome yet'}`,
         el('p', {class: 'meta'}, 'queued ', duration(p.queued_seconds), ' · ran ', duration(p.run_seconds),
           ' · ', String(p.task_runs.length), ' task runs ',
-          el('a', {href: '/pipelines?' + new URLSearchParams({run: p.id,
+          el('a', {href: pageHref('/pipelines', {run: p.id,
             run_source: p.events.length ? p.events[0].source : ''})}, 'timeline')));
     for (const env of t.environments) {
       for (const d of env.deployments) {
