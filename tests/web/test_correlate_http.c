@@ -18,6 +18,8 @@
  *    with incompressible multibyte text: every event is correlated, none set aside (the
  *    model's keys join several identifiers into one btree entry, and a string ingest does
  *    not limit must not reach an index); one byte more is a 400 and stores nothing.
+ * 6. rules_migration_rebuilds_the_model: migration 0008 rebuilds derived rows that older
+ *    rules left, to the same tables as the in-order run.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -581,6 +583,34 @@ static void identifiers_at_their_limits(void **state)
 	cJSON_Delete(doc);
 }
 
+/* ---- 6. a rules migration rebuilds the model ---- */
+
+/* Migration 0008 (the correlator's rules changed) empties the derived tables and queues every
+ * event again: derived rows left by other rules (here: made wrong by hand, as the old rules
+ * made them) are rebuilt by the running server, to the same tables as the in-order run. */
+static void rules_migration_rebuilds_the_model(void **state)
+{
+	(void)state;
+	assert_non_null(reference);
+	testdb_exec(db_url, reset_sql);
+	for (size_t i = 0; i < nevents; i++)
+		post_one(MODE_BARE, events[i]);
+	wait_correlated();
+	assert_int_equal(test_server_stop(&srv), 0);
+	testdb_exec(db_url, "UPDATE deployment_facts SET restored_at = NULL, failed = NOT failed");
+	testdb_exec(db_url, "DELETE FROM incident_deployments");
+	testdb_exec(db_url, "DELETE FROM schema_migrations WHERE version = 8");
+	assert_true(testdb_long(db_url, "SELECT count(*) FROM deployment_facts WHERE failed AND"
+				" restored_at IS NULL", 0, NULL) > 0); /* stale before the migration */
+	test_server_start(&srv, db_url, NULL); /* migrates, then correlates the queue */
+	wait_correlated();
+	expect_rows("0008 applied again", "SELECT count(*) FROM schema_migrations WHERE version = 8",
+		    1);
+	char *got = dump();
+	assert_same_dump(reference, got, 0);
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +619,7 @@ int main(void)
 		cmocka_unit_test(recorrelate_matches_incremental),
 		cmocka_unit_test(lag_is_visible_and_caught_up),
 		cmocka_unit_test(identifiers_at_their_limits),
+		cmocka_unit_test(rules_migration_rebuilds_the_model),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
