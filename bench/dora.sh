@@ -34,6 +34,12 @@ $bin serve --database-url "$url" --listen 127.0.0.1:$port --insecure-no-auth \
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; scripts/pg.sh stop "$pgdir"' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/readyz >/dev/null && break; sleep 0.1; done
+# a migration may have queued every event again (0008 rebuilds the model under new rules):
+# measure the rebuilt model only
+until curl -s http://127.0.0.1:$port/readyz | grep -q '"pending_events":0[,}]'; do
+  echo "   waiting for the correlator: $(curl -s http://127.0.0.1:$port/readyz | grep -o '"pending_events":[0-9]*')"
+  sleep 10
+done
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "== events: $(psql "$url" -tAc 'SELECT count(*) FROM events')"
