@@ -177,14 +177,14 @@ static const char *context_string(struct check *c, const cJSON *ctx, const char 
 				  enum status *st)
 {
 	const char *s = context_value(c, ctx, name, fallback, ce, st);
-	char field[64], limit[48];
+	char field[64];
 
-	if (!s || !max || strlen(s) <= max)
+	if (!s || !max)
 		return s;
 	snprintf(field, sizeof field, "/context/%s", name);
-	snprintf(limit, sizeof limit, "%zu bytes", max);
-	*st = invalid(c, field, "%s is longer than %s", limit);
-	return NULL;
+	if ((*st = check_length(c, field, s, max)) != ST_OK)
+		return NULL;
+	return s;
 }
 
 static enum status spec_version(struct check *c, const cJSON *ctx, struct event *out)
