@@ -539,7 +539,7 @@ const checks = {
     equal(await page.$eval('#live', l => l.dataset.stale || ''), '', 'the next answer clears the stale mark');
     equal(await page.evaluate(() => window.__announced.length), 2, 'announced: the stale page, then the recovery');
     // given up: the held request, and any other the clock's 10 s jump caught in flight (the
-    // filter choices' /dora/services, asked again with each refresh)
+    // services ranking's /dora/services, asked with each refresh beside /dora)
     equal(page.problems.filter(p => !/request failed: .*\/api\/v1\/dora[?/].*ERR_ABORTED/.test(p)), [],
       'stale: nothing fails but requests given up');
   },
